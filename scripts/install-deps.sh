@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian packages sockkit needs to build and test, only those
+# missing. Idempotent and silent when everything is present.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev \
+python3 ncat socat netcat-openbsd"
+
+missing=""
+for p in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "sockkit: installing missing packages:$missing" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+        echo "sockkit: need root (or sudo) to install:$missing" >&2
+        exit 1
+    }
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,275 @@
+/* sk listen: the netcat server. Listens on an endpoint, accepts a client
+ * (or, with -k, one client after another) and relays stdin to it and it to
+ * stdout (relay.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "nc_options.h"
+#include "relay.h"
+#include "sockkit/addr.h"
+#include "sockkit/error.h"
+#include "sockkit/sock.h"
+
+/* parse_args result meaning "go on and listen". */
+#define PARSE_OK (-1)
+/* Room for the first datagram of a UDP session (any datagram fits). */
+#define DGRAM_MAX 65536
+
+struct listen_opts {
+    bool udp;
+    bool keep_open;
+    bool verbose;
+    bool quiet;
+    int family;      /* AF_UNSPEC, or AF_INET / AF_INET6 for -4 / -6 */
+    int wait_ms;     /* -w in milliseconds, -1 when not given */
+    sk_endpoint ep;
+};
+
+/* The Unix socket file to remove when sk exits, also on SIGINT / SIGTERM /
+ * SIGHUP ("" when none). Process state of the CLI, set once. */
+static char socket_file[SK_UNIX_PATH_MAX + 1];
+
+static void usage(FILE *out)
+{
+    fputs("usage: sk listen [options] ENDPOINT\n"
+          "\n"
+          "Listen on ENDPOINT, accept one client, send stdin to it and write what\n"
+          "it sends to stdout, like nc -l / ncat -l. A plain host:port is TCP; port\n"
+          "0 asks for a free port (-v shows it).\n"
+          "\n"
+          "ENDPOINT: [host]:port, [v6]:port, tcp:host:port, udp:host:port,\n"
+          "          unix:/path (removed when sk exits), unix:@name (abstract)\n"
+          "\n"
+          "options:\n"
+          "  -k, --keep-open     after a client leaves, accept the next one. Only the\n"
+          "                      first client gets stdin; later ones only have what\n"
+          "                      they send written to stdout. Not with -u.\n"
+          "  -u, --udp           use UDP (udp:host:port implies it): wait for the first\n"
+          "                      datagram, then talk only with its sender\n"
+          "  -w, --wait SECONDS  idle timeout: end a session (status 1) when nothing\n"
+          "                      moves either way for SECONDS; accept waits forever\n"
+          "  -v, --verbose       report the listening address, each client and a byte\n"
+          "                      summary per client on stderr\n"
+          "  -q, --quiet         print no messages except usage errors\n"
+          "  -4, -6              use only IPv4 / only IPv6 addresses\n"
+          "  -h, --help          show this help\n"
+          "\n"
+          "TCP and Unix: at EOF on stdin, sk shuts down its sending side (half-close)\n"
+          "and keeps reading until the client closes; when the client closes, the\n"
+          "session ends, even if stdin is still open.\n"
+          "UDP: each read from stdin is sent as one datagram, each datagram received\n"
+          "is written to stdout. At EOF on stdin sk keeps receiving: with -w until\n"
+          "nothing arrives for SECONDS (then it exits with status 0), else until it\n"
+          "is interrupted.\n"
+          "\n"
+          "exit status: 0 the session ended normally, 1 listen, accept or I/O error\n"
+          "or idle timeout, 2 usage error. With -k, sk runs until it is interrupted.\n",
+          out);
+}
+
+static int bad_option(char **argv, int opt)
+{
+    if (opt == ':')
+        fprintf(stderr, "sk: listen: option '%s' needs a value\n", argv[optind - 1]);
+    else if (optopt)
+        fprintf(stderr, "sk: listen: invalid option '-%c'\n", optopt);
+    else
+        fprintf(stderr, "sk: listen: invalid option '%s'\n", argv[optind - 1]);
+    fputs("'sk listen --help' lists the options.\n", stderr);
+    return 2;
+}
+
+static int parse_options(int argc, char **argv, struct listen_opts *o)
+{
+    static const struct option longopts[] = {
+        {"keep-open", no_argument, NULL, 'k'}, {"udp", no_argument, NULL, 'u'},
+        {"wait", required_argument, NULL, 'w'}, {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":kuw:vq46h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'k': o->keep_open = true; break;
+        case 'u': o->udp = true; break;
+        case 'v': o->verbose = true; o->quiet = false; break;
+        case 'q': o->quiet = true; o->verbose = false; break;
+        case '4': o->family = AF_INET; break;
+        case '6': o->family = AF_INET6; break;
+        case 'h': usage(stdout); return 0;
+        case 'w':
+            if (sk_nc_parse_seconds(optarg, &o->wait_ms) < 0) {
+                fprintf(stderr, "sk: listen: bad -w value \"%s\" (seconds > 0)\n", optarg);
+                return 2;
+            }
+            break;
+        default: return bad_option(argv, opt);
+        }
+    }
+    return PARSE_OK;
+}
+
+/* Options, then exactly one ENDPOINT. Returns PARSE_OK or an exit status. */
+static int parse_args(int argc, char **argv, struct listen_opts *o)
+{
+    int rc = parse_options(argc, argv, o);
+    if (rc != PARSE_OK)
+        return rc;
+    if (argc - optind != 1) {
+        fputs(argc == optind ? "sk: listen: missing ENDPOINT\n"
+                             : "sk: listen: one ENDPOINT expected\n", stderr);
+        usage(stderr);
+        return 2;
+    }
+    char err[SK_ERRBUF_SIZE];
+    if (sk_endpoint_parse(argv[optind], &o->ep, err, sizeof err) < 0) {
+        fprintf(stderr, "sk: listen: %s\n", err);
+        return 2;
+    }
+    if (o->ep.scheme == SK_SCHEME_UDP)
+        o->udp = true;
+    if (o->udp && o->ep.scheme != SK_SCHEME_NONE && o->ep.scheme != SK_SCHEME_UDP) {
+        fprintf(stderr, "sk: listen: -u does not apply to a %s: endpoint\n",
+                o->ep.scheme == SK_SCHEME_TCP ? "tcp" : "unix");
+        return 2;
+    }
+    if (o->udp && o->keep_open) {
+        fputs("sk: listen: -k does not apply to UDP\n", stderr);
+        return 2;
+    }
+    return PARSE_OK;
+}
+
+static void remove_socket_file(void)
+{
+    if (socket_file[0])
+        unlink(socket_file);
+}
+
+/* Async-signal-safe: remove the file, then die of the same signal
+ * (SA_RESETHAND restored the default action). */
+static void on_exit_signal(int sig)
+{
+    remove_socket_file();
+    raise(sig);
+}
+
+/* A Unix socket file of ours is removed however sk ends. */
+static void own_socket_file(const sk_endpoint *ep)
+{
+    if (ep->scheme != SK_SCHEME_UNIX || ep->abstract || !ep->path[0])
+        return;
+    memcpy(socket_file, ep->path, sizeof socket_file);
+    struct sigaction sa = {.sa_handler = on_exit_signal, .sa_flags = SA_RESETHAND};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static int open_listener(struct listen_opts *o, sk_sock *l)
+{
+    int socktype = o->udp ? SOCK_DGRAM : SOCK_STREAM;
+    char err[SK_ERRBUF_SIZE] = "";
+    int rc = sk_nc_pin_family(&o->ep, o->family, socktype, true, err, sizeof err);
+    if (rc == 0)
+        rc = sk_sock_listen_endpoint(l, &o->ep, socktype, 0, 0, err, sizeof err);
+    if (rc < 0) {
+        if (!o->quiet)
+            fprintf(stderr, "sk: listen: %s\n", err[0] ? err : sk_strerror(rc));
+        return rc;
+    }
+    own_socket_file(&o->ep);
+    if (o->verbose) {
+        char name[SK_ADDRSTRLEN];
+        if (sk_sock_local_name(l, name, sizeof name) >= 0)
+            fprintf(stderr, "sk: listening on %s\n", name);
+        fflush(stderr); /* a test or script reads the port from here */
+    }
+    return 0;
+}
+
+static void report_client(const struct listen_opts *o, const sk_sockaddr *peer)
+{
+    char name[SK_ADDRSTRLEN];
+    if (o->verbose &&
+        sk_sockaddr_format((const struct sockaddr *)&peer->ss, peer->len, name, sizeof name) >= 0)
+        fprintf(stderr, "sk: connection from %s\n", name);
+}
+
+/* TCP / Unix stream: one client, or with -k one after another. */
+static int serve_stream(const struct listen_opts *o, sk_sock *l)
+{
+    bool first = true;
+    for (;;) {
+        sk_sock c;
+        sk_sockaddr peer = {.len = 0};
+        int rc = sk_sock_accept(l, &c, &peer);
+        if (rc == -ECONNABORTED)
+            continue; /* the client left before we accepted it */
+        if (rc < 0) {
+            if (!o->quiet)
+                fprintf(stderr, "sk: listen: accept: %s\n", sk_strerror(rc));
+            return 1;
+        }
+        if (!o->keep_open)
+            sk_sock_close(l); /* like nc -l: later connections are refused */
+        report_client(o, &peer);
+        sk_relay_opts relay = {.idle_timeout_ms = o->wait_ms, .use_stdin = first};
+        int status = sk_relay_session("listen", &c, &relay, o->verbose, o->quiet);
+        sk_sock_close(&c);
+        if (!o->keep_open)
+            return status;
+        first = false;
+    }
+}
+
+/* UDP: the first datagram's sender becomes the peer (connect), then relay. */
+static int serve_datagram(const struct listen_opts *o, sk_sock *l)
+{
+    unsigned char *first = malloc(DGRAM_MAX);
+    if (!first) {
+        if (!o->quiet)
+            fprintf(stderr, "sk: listen: %s\n", sk_strerror(-ENOMEM));
+        return 1;
+    }
+    sk_sockaddr peer = {.len = 0};
+    ssize_t n = sk_sock_recvfrom(l, first, DGRAM_MAX, &peer);
+    int rc = n < 0 ? (int)n : sk_sock_connect_ex(l, &peer);
+    int status = 1;
+    if (rc < 0) {
+        if (!o->quiet)
+            fprintf(stderr, "sk: listen: %s: %s\n", n < 0 ? "recvfrom" : "connect",
+                    sk_strerror(rc));
+    } else {
+        report_client(o, &peer);
+        sk_relay_opts relay = {.idle_timeout_ms = o->wait_ms, .use_stdin = true,
+                               .initial = first, .initial_len = (size_t)n};
+        status = sk_relay_session("listen", l, &relay, o->verbose, o->quiet);
+    }
+    free(first);
+    return status;
+}
+
+int sk_cmd_listen(int argc, char **argv)
+{
+    struct listen_opts o = {.family = AF_UNSPEC, .wait_ms = -1};
+    int rc = parse_args(argc, argv, &o);
+    if (rc != PARSE_OK)
+        return rc;
+    sk_sock l;
+    if (open_listener(&o, &l) < 0)
+        return 1;
+    int status = o.udp ? serve_datagram(&o, &l) : serve_stream(&o, &l);
+    sk_sock_close(&l);
+    remove_socket_file();
+    return status;
+}

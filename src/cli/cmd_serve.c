@@ -1,0 +1,232 @@
+/* sk serve: run services on TCP, UDP and Unix sockets.
+ *
+ *   sk serve [SERVICE[=ENDPOINT]]... [--model M] [--grace S] [-q|-v]
+ *
+ * A plain host:port serves TCP and UDP at that port (as inetd's echo);
+ * tcp:, udp: and unix: select one transport. No service: every default. */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "serve_log.h"
+#include "services.h"
+#include "sockkit/error.h"
+#include "sockkit/server.h"
+#include "sockkit/sock.h"
+
+typedef struct serve_options {
+    sk_model model;
+    int grace_ms;
+    int backlog;
+    int log_level;
+} serve_options;
+
+static void serve_usage(FILE *out)
+{
+    size_t n;
+    const sk_service_entry *all = sk_services_all(&n);
+    fprintf(out,
+            "usage: sk serve [SERVICE[=ENDPOINT]]... [options]\n"
+            "\n"
+            "Serve each SERVICE at ENDPOINT (default: its own). With no SERVICE, serve all.\n"
+            "ENDPOINT: host:port (TCP and UDP), tcp:host:port, udp:host:port, [v6]:port,\n"
+            "          unix:/path, unix:@name. Port 0 picks an ephemeral port.\n"
+            "\nservices:\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
+    fprintf(out,
+            "\noptions:\n"
+            "  -m, --model M     concurrency model: iterative, thread (default thread)\n"
+            "      --grace S     on SIGINT/SIGTERM, let connections finish for S seconds (default 5)\n"
+            "      --backlog N   listen(2) backlog (default %d)\n"
+            "  -q, --quiet       log errors only\n"
+            "  -v, --verbose     log every datagram too\n"
+            "  -h, --help        this text\n"
+            "\nexit status: 0 stopped by a signal, 1 runtime failure, 2 usage error\n",
+            SK_DEFAULT_BACKLOG);
+}
+
+static int parse_options(int argc, char **argv, serve_options *o)
+{
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'}, {"grace", required_argument, NULL, 'g'},
+        {"backlog", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    char *end;
+    while ((c = getopt_long(argc, argv, "m:qvh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            if (sk_model_parse(optarg, &o->model) < 0) {
+                fprintf(stderr, "sk: serve: unknown model '%s' (iterative, thread)\n", optarg);
+                return -1;
+            }
+            break;
+        case 'g': {
+            double s = strtod(optarg, &end);
+            if (*end || end == optarg || s < 0 || s > 86400) {
+                fprintf(stderr, "sk: serve: --grace wants seconds, got '%s'\n", optarg);
+                return -1;
+            }
+            o->grace_ms = (int)(s * 1000);
+            break;
+        }
+        case 'b':
+            o->backlog = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->backlog <= 0) {
+                fprintf(stderr, "sk: serve: --backlog wants a positive number, got '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'q': o->log_level = SK_LOG_ERROR; break;
+        case 'v': o->log_level = SK_LOG_DEBUG; break;
+        case 'h': serve_usage(stdout); return 1;
+        default: serve_usage(stderr); return -1;
+        }
+    }
+    return 0;
+}
+
+/* Open one listener; on failure print why (naming the endpoint). */
+static int add_one(sk_server *srv, const sk_service *svc, const sk_endpoint *ep, int socktype)
+{
+    char err[SK_ERRBUF_SIZE] = "";
+    int rc = sk_server_add_listener(srv, svc, ep, socktype, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "sk: serve: %s: %s\n", svc->name, err[0] ? err : sk_strerror(rc));
+    return rc;
+}
+
+static uint16_t sockaddr_port(const sk_sockaddr *a)
+{
+    if (a->ss.ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+}
+
+/* "SERVICE" or "SERVICE=ENDPOINT": open its listeners. */
+static int add_service_arg(sk_server *srv, const char *arg)
+{
+    char name[64];
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), arg);
+    const sk_service_entry *entry = sk_services_find(name);
+    if (!entry) {
+        fprintf(stderr, "sk: serve: unknown service '%s' (try 'sk serve --help')\n", name);
+        return -EINVAL;
+    }
+    const char *text = eq ? eq + 1 : entry->default_endpoint;
+    sk_endpoint ep;
+    char err[SK_ERRBUF_SIZE];
+    if (sk_endpoint_parse(text, &ep, err, sizeof err) < 0) {
+        fprintf(stderr, "sk: serve: %s: %s\n", name, err);
+        return -EINVAL;
+    }
+    const sk_service *svc = entry->service;
+    switch (ep.scheme) {
+    case SK_SCHEME_TCP:
+    case SK_SCHEME_UNIX: return add_one(srv, svc, &ep, SOCK_STREAM);
+    case SK_SCHEME_UDP: return add_one(srv, svc, &ep, SOCK_DGRAM);
+    case SK_SCHEME_NONE: break;
+    }
+    int rc = add_one(srv, svc, &ep, SOCK_STREAM);
+    if (rc < 0)
+        return rc;
+    /* UDP on the same port as TCP, even when TCP got an ephemeral one. */
+    if (ep.port == 0) {
+        sk_sockaddr bound;
+        sk_server_listener_address(srv, (size_t)rc, &bound);
+        ep.port = sockaddr_port(&bound);
+    }
+    return add_one(srv, svc, &ep, SOCK_DGRAM);
+}
+
+static int add_listeners(sk_server *srv, int nargs, char **args)
+{
+    if (nargs > 0) {
+        for (int i = 0; i < nargs; i++)
+            if (add_service_arg(srv, args[i]) < 0)
+                return -1;
+        return 0;
+    }
+    size_t n;
+    const sk_service_entry *all = sk_services_all(&n);
+    for (size_t i = 0; i < n; i++)
+        if (add_service_arg(srv, all[i].service->name) < 0)
+            return -1;
+    return 0;
+}
+
+static void print_listeners(const sk_server *srv)
+{
+    for (size_t i = 0; i < sk_server_listener_count(srv); i++) {
+        char desc[SK_ADDRSTRLEN + 64];
+        if (sk_server_listener_describe(srv, i, desc, sizeof desc) < 0)
+            continue;
+        char *space = strchr(desc, ' ');
+        *space = '\0';
+        printf("%s listening on %s\n", desc, space + 1);
+    }
+    fflush(stdout);
+}
+
+/* Block until SIGINT or SIGTERM; returns the signal. */
+static int wait_for_stop_signal(const sigset_t *set)
+{
+    int sig = 0;
+    while (sigwait(set, &sig) != 0) {
+    }
+    return sig;
+}
+
+static int run_server(sk_server *srv, const serve_options *o, const sigset_t *stop)
+{
+    int rc = sk_server_start(srv);
+    if (rc < 0) {
+        fprintf(stderr, "sk: serve: cannot start: %s\n", sk_strerror(rc));
+        return 1;
+    }
+    print_listeners(srv);
+    int sig = wait_for_stop_signal(stop);
+    if (o->log_level >= SK_LOG_INFO)
+        fprintf(stderr, "sk: %s: closing listeners, letting connections finish (grace %.1f s)\n",
+                sig == SIGINT ? "SIGINT" : "SIGTERM", o->grace_ms / 1000.0);
+    sk_server_shutdown(srv, o->grace_ms);
+    return 0;
+}
+
+int sk_cmd_serve(int argc, char **argv)
+{
+    serve_options o = {.model = SK_MODEL_THREAD, .grace_ms = 5000, .log_level = SK_LOG_INFO};
+    int prc = parse_options(argc, argv, &o);
+    if (prc != 0)
+        return prc > 0 ? 0 : 2;
+
+    /* Server threads inherit this mask: only the main thread takes the signals. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+
+    sk_server_config cfg = {.model = o.model, .backlog = o.backlog,
+                            .log = sk_serve_log_stderr, .log_user = &o.log_level};
+    sk_server *srv;
+    if (sk_server_create(&srv, &cfg) < 0) {
+        fprintf(stderr, "sk: serve: out of memory\n");
+        return 1;
+    }
+    int status = add_listeners(srv, argc - optind, argv + optind) < 0 ? 2
+                                                                      : run_server(srv, &o, &stop);
+    sk_server_destroy(srv);
+    return status;
+}

@@ -1,0 +1,46 @@
+/* sk: the sockkit command-line tool. Dispatches to a subcommand. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+    {"serve", sk_cmd_serve, "run services (echo, upper) on TCP, UDP and Unix sockets"},
+    {"connect", sk_cmd_connect, "netcat client: stdin to a peer, the peer to stdout"},
+    {"listen", sk_cmd_listen, "netcat server: accept a client, relay stdin/stdout"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: sk COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out, "\n'sk COMMAND --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* A peer that goes away must give EPIPE, never kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (!strcmp(argv[1], subcommands[i].name))
+            return subcommands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "sk: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

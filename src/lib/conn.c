@@ -1,0 +1,36 @@
+/* sk_conn: what a service sees of a connection, whatever the model. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conn.h"
+
+void sk_conn_init(sk_conn *c, const sk_conn_ops *ops, void *model_data, const char *peer)
+{
+    memset(c, 0, sizeof *c);
+    c->ops = ops;
+    c->model_data = model_data;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+}
+
+int sk_conn_write(sk_conn *c, const void *data, size_t len)
+{
+    if (c->closing)
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    int rc = c->ops->write(c, data, len);
+    if (rc == 0)
+        c->bytes_out += len;
+    return rc;
+}
+
+void sk_conn_close(sk_conn *c)
+{
+    c->closing = true;
+}
+
+const char *sk_conn_peer(const sk_conn *c)
+{
+    return c->peer;
+}

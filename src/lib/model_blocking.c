@@ -1,0 +1,92 @@
+/* The blocking models: `iterative` serves each accepted client to its end
+ * before accepting the next (the seeds' first server); `thread` gives each
+ * client its own thread (socketserver.ThreadingMixIn). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "server_internal.h"
+#include "sockkit/error.h"
+
+/* Threads need little stack: the read buffer plus the service's frames. */
+enum { CONN_THREAD_STACK = 512 * 1024, ACCEPT_BACKOFF_MS = 100 };
+
+static void *conn_thread(void *arg)
+{
+    sk_serve_stream_blocking(arg);
+    return NULL;
+}
+
+static int spawn_conn_thread(sk_active *a)
+{
+    pthread_attr_t attr;
+    pthread_t tid;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, CONN_THREAD_STACK);
+    int rc = pthread_create(&tid, &attr, conn_thread, a);
+    pthread_attr_destroy(&attr);
+    return -rc;
+}
+
+/* Out of descriptors or memory: pause accepting instead of spinning on a
+ * listener that stays readable. Wakes early on shutdown. */
+static void accept_backoff(sk_listener *l, int err, bool *warned)
+{
+    if (!*warned)
+        sk_server_logf(l->server, SK_LOG_ERROR, "accept %s: %s; pausing accepts", l->name,
+                       sk_strerror(err));
+    *warned = true;
+    struct pollfd p = {.fd = l->server->stop_fd, .events = POLLIN};
+    poll(&p, 1, ACCEPT_BACKOFF_MS);
+}
+
+static bool accept_error_is_transient(int err)
+{
+    return err == -EAGAIN || err == -ECONNABORTED || err == -EINTR || err == -EPROTO;
+}
+
+static void dispatch(sk_listener *l, sk_active *a)
+{
+    if (l->server->cfg.model == SK_MODEL_ITERATIVE) {
+        sk_serve_stream_blocking(a);
+        return;
+    }
+    int rc = spawn_conn_thread(a);
+    if (rc < 0) {
+        sk_server_logf(l->server, SK_LOG_ERROR, "%s: cannot start a thread: %s", l->name,
+                       sk_strerror(rc));
+        sk_server_untrack(l->server, a);
+        sk_sock_close(&a->sock);
+        free(a);
+    }
+}
+
+void *sk_accept_loop_blocking(void *arg)
+{
+    sk_listener *l = arg;
+    bool warned = false;
+    sk_sock_settimeout(&l->sock, 0);
+    while (sk_listener_wait(l, -1) > 0) {
+        sk_active *a = calloc(1, sizeof *a);
+        int rc = a ? sk_sock_accept(&l->sock, &a->sock, NULL) : -ENOMEM;
+        if (rc < 0) {
+            free(a);
+            if (sk_server_stopping(l->server))
+                break;
+            if (!accept_error_is_transient(rc))
+                accept_backoff(l, rc, &warned);
+            continue;
+        }
+        warned = false;
+        a->listener = l;
+        if (sk_server_track(l->server, a) < 0) {
+            sk_sock_close(&a->sock);
+            free(a);
+            break;
+        }
+        dispatch(l, a);
+    }
+    return NULL;
+}
