@@ -14,8 +14,8 @@ extern "C" {
 /* Describe a sockkit error code.
  *   err: a negative errno value as returned by sockkit (a positive errno is
  *        accepted too and treated the same).
- * Returns a static, thread-safe string ("Connection refused", "frame larger
- * than the maximum", ...). Never NULL; 0 gives "Success". */
+ * Returns a static, thread-safe string ("Connection refused", "Message too
+ * long", ...). Never NULL; 0 gives "Success". */
 const char *sk_strerror(int err);
 
 #ifdef __cplusplus

@@ -42,9 +42,18 @@ static void accept_backoff(sk_listener *l, int err, bool *warned)
     poll(&p, 1, ACCEPT_BACKOFF_MS);
 }
 
+/* Errors that concern one pending connection, not the listener: accept(2)
+ * says to treat the network errors that Linux passes on like EAGAIN. */
 static bool accept_error_is_transient(int err)
 {
-    return err == -EAGAIN || err == -ECONNABORTED || err == -EINTR || err == -EPROTO;
+    switch (-err) {
+    case EAGAIN: case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN:
+    case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
+    case EOPNOTSUPP: case ENETUNREACH: case EPERM:
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void dispatch(sk_listener *l, sk_active *a)

@@ -149,7 +149,7 @@ int sk_sock_connect_ex(sk_sock *s, const sk_sockaddr *addr)
     if (connect(s->fd, (const struct sockaddr *)&addr->ss, addr->len) == 0)
         return 0;
     int e = errno;
-    if (would_block(e) && s->family == AF_UNIX) {
+    if (would_block(e) && addr->ss.ss_family == AF_UNIX) {
         if (s->timeout_ms == 0)
             return -EAGAIN;
         return connect_retry_busy(s, addr, deadline);
