@@ -17,13 +17,23 @@
 extern "C" {
 #endif
 
-/* Concurrency models. */
+/* Concurrency models. docs/models.md says when to use which. */
 typedef enum sk_model {
     SK_MODEL_ITERATIVE = 0, /* one client at a time per listener (the seeds' first server) */
     SK_MODEL_THREAD,        /* one thread per connection (socketserver.ThreadingMixIn) */
+    SK_MODEL_FORK,          /* one process per connection (socketserver.ForkingMixIn) */
+    SK_MODEL_PREFORK,       /* N processes accept on one listener (Apache prefork) */
+    SK_MODEL_POOL,          /* N threads take connections from a bounded queue */
+    SK_MODEL_SELECT,        /* one reactor on select(2) */
+    SK_MODEL_POLL,          /* one reactor on poll(2) */
+    SK_MODEL_EPOLL,         /* one reactor on epoll(7) */
+    SK_MODEL_REACTORS,      /* N epoll reactors, one per core, SO_REUSEPORT listeners */
+    SK_MODEL_URING,         /* io_uring: multishot accept and recv, provided buffers */
+    SK_MODEL_COUNT
 } sk_model;
 
-/* Parse a model name ("iterative", "thread").
+/* Parse a model name ("iterative", "thread", "fork", "prefork", "pool",
+ * "select", "poll", "epoll", "reactors", "uring").
  * Returns 0 and sets *out, or -EINVAL for an unknown name. */
 int sk_model_parse(const char *name, sk_model *out);
 
@@ -39,6 +49,12 @@ typedef void (*sk_log_fn)(void *user, int level, const char *line);
 
 typedef struct sk_server_config {
     sk_model model;
+    int workers;        /* threads / processes for pool, prefork, reactors;
+                           <= 0 for the model's default (the number of cores,
+                           pool: 4 per core) */
+    int max_conns;      /* connections served at once; excess ones are closed
+                           at accept and counted in the log; <= 0 no limit */
+    int idle_timeout_ms;/* close a connection silent this long; <= 0 never */
     int backlog;        /* listen(2) backlog; <= 0 for SK_DEFAULT_BACKLOG */
     sk_log_fn log;      /* NULL: no logging */
     void *log_user;     /* passed to log */

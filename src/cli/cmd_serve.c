@@ -22,6 +22,9 @@
 
 typedef struct serve_options {
     sk_model model;
+    int workers;
+    int max_conns;
+    int idle_timeout_ms;
     int grace_ms;
     int backlog;
     int log_level;
@@ -42,49 +45,84 @@ static void serve_usage(FILE *out)
         fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
     fprintf(out,
             "\noptions:\n"
-            "  -m, --model M     concurrency model: iterative, thread (default thread)\n"
-            "      --grace S     on SIGINT/SIGTERM, let connections finish for S seconds (default 5)\n"
-            "      --backlog N   listen(2) backlog (default %d)\n"
-            "  -q, --quiet       log errors only\n"
-            "  -v, --verbose     log every datagram too\n"
-            "  -h, --help        this text\n"
+            "  -m, --model M         concurrency model (default thread): iterative, thread, fork,\n"
+            "                        prefork, pool, select, poll, epoll, reactors, uring\n"
+            "  -w, --workers N       threads/processes for pool, prefork, reactors (default: cores)\n"
+            "      --max-conns N     serve at most N connections at once; close the excess\n"
+            "      --idle-timeout S  close connections silent for S seconds\n"
+            "      --grace S         on SIGINT/SIGTERM, let connections finish for S seconds (default 5)\n"
+            "      --backlog N       listen(2) backlog (default %d)\n"
+            "  -q, --quiet           log errors only\n"
+            "  -v, --verbose         log every datagram too\n"
+            "  -h, --help            this text\n"
             "\nexit status: 0 stopped by a signal, 1 runtime failure, 2 usage error\n",
             SK_DEFAULT_BACKLOG);
+}
+
+/* Seconds (decimals allowed, at most a day) to milliseconds. */
+static int parse_seconds(const char *opt, const char *text, int *ms)
+{
+    char *end;
+    double s = strtod(text, &end);
+    if (*end || end == text || !(s >= 0 && s <= 86400)) {
+        fprintf(stderr, "sk: serve: %s wants seconds, got '%s'\n", opt, text);
+        return -1;
+    }
+    *ms = (int)(s * 1000);
+    return 0;
+}
+
+/* A positive whole number up to a million. */
+static int parse_count(const char *opt, const char *text, int *out)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text || v <= 0 || v > 1000000) {
+        fprintf(stderr, "sk: serve: %s wants a positive number, got '%s'\n", opt, text);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
 }
 
 static int parse_options(int argc, char **argv, serve_options *o)
 {
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'}, {"grace", required_argument, NULL, 'g'},
+        {"workers", required_argument, NULL, 'w'}, {"max-conns", required_argument, NULL, 'M'},
+        {"idle-timeout", required_argument, NULL, 'i'},
         {"backlog", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
-    char *end;
-    while ((c = getopt_long(argc, argv, "m:qvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:w:qvh", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             if (sk_model_parse(optarg, &o->model) < 0) {
-                fprintf(stderr, "sk: serve: unknown model '%s' (iterative, thread)\n", optarg);
+                fprintf(stderr, "sk: serve: unknown model '%s' (see 'sk serve --help')\n", optarg);
                 return -1;
             }
             break;
-        case 'g': {
-            double s = strtod(optarg, &end);
-            if (*end || end == optarg || s < 0 || s > 86400) {
-                fprintf(stderr, "sk: serve: --grace wants seconds, got '%s'\n", optarg);
+        case 'g':
+            if (parse_seconds("--grace", optarg, &o->grace_ms) < 0)
                 return -1;
-            }
-            o->grace_ms = (int)(s * 1000);
             break;
-        }
+        case 'i':
+            if (parse_seconds("--idle-timeout", optarg, &o->idle_timeout_ms) < 0)
+                return -1;
+            break;
         case 'b':
-            o->backlog = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->backlog <= 0) {
-                fprintf(stderr, "sk: serve: --backlog wants a positive number, got '%s'\n", optarg);
+            if (parse_count("--backlog", optarg, &o->backlog) < 0)
                 return -1;
-            }
+            break;
+        case 'w':
+            if (parse_count("--workers", optarg, &o->workers) < 0)
+                return -1;
+            break;
+        case 'M':
+            if (parse_count("--max-conns", optarg, &o->max_conns) < 0)
+                return -1;
             break;
         case 'q': o->log_level = SK_LOG_ERROR; break;
         case 'v': o->log_level = SK_LOG_DEBUG; break;
@@ -218,11 +256,18 @@ int sk_cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
-    sk_server_config cfg = {.model = o.model, .backlog = o.backlog,
+    sk_server_config cfg = {.model = o.model, .workers = o.workers, .max_conns = o.max_conns,
+                            .idle_timeout_ms = o.idle_timeout_ms, .backlog = o.backlog,
                             .log = sk_serve_log_stderr, .log_user = &o.log_level};
     sk_server *srv;
-    if (sk_server_create(&srv, &cfg) < 0) {
-        fprintf(stderr, "sk: serve: out of memory\n");
+    int rc = sk_server_create(&srv, &cfg);
+    if (rc == -ENOTSUP) {
+        fprintf(stderr, "sk: serve: model '%s' is not available in this build\n",
+                sk_model_name(o.model));
+        return 2;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "sk: serve: %s\n", sk_strerror(rc));
         return 1;
     }
     int status = add_listeners(srv, argc - optind, argv + optind) < 0 ? 2

@@ -90,12 +90,42 @@ void *sk_accept_loop_blocking(void *arg)
         }
         warned = false;
         a->listener = l;
-        if (sk_server_track(l->server, a) < 0) {
+        rc = sk_server_track(l->server, a);
+        if (rc < 0) {
+            if (rc == -EUSERS)
+                sk_server_refuse(l, &a->sock);
             sk_sock_close(&a->sock);
             free(a);
-            break;
+            if (rc == -ECANCELED)
+                break;
+            continue;
         }
         dispatch(l, a);
     }
     return NULL;
 }
+
+/* A thread per listener: accept loops for streams, a receive loop for
+ * datagrams. */
+static int blocking_start(sk_server *srv)
+{
+    for (size_t i = 0; i < srv->nlisteners; i++) {
+        sk_listener *l = &srv->listeners[i];
+        void *(*body)(void *) =
+            l->sock.type == SOCK_DGRAM ? sk_serve_datagram_loop : sk_accept_loop_blocking;
+        int rc = pthread_create(&l->thread, NULL, body, l);
+        if (rc != 0)
+            return -rc;
+        l->thread_started = true;
+    }
+    return 0;
+}
+
+static int blocking_drain(sk_server *srv, int grace_ms)
+{
+    int forced = sk_server_drain_active(srv, grace_ms);
+    sk_server_join_listeners(srv);
+    return forced;
+}
+
+const sk_model_ops sk_model_blocking_ops = {.start = blocking_start, .drain = blocking_drain};

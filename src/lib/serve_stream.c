@@ -3,6 +3,7 @@
  * peer that stops reading holds back only its own connection. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,9 +43,12 @@ static int pump(sk_conn *conn, const sk_service *svc, void *state, sk_sock *sock
 static void log_close(sk_listener *l, const sk_conn *conn, int64_t started_ms, int rc)
 {
     char why[128] = "";
-    if (rc < 0)
+    bool idle = rc == -ETIMEDOUT; /* the socket timeout is the idle timeout */
+    if (idle)
+        snprintf(why, sizeof why, " (idle timeout)");
+    else if (rc < 0)
         snprintf(why, sizeof why, " (%s)", sk_strerror(rc));
-    sk_server_logf(l->server, rc < 0 ? SK_LOG_ERROR : SK_LOG_INFO,
+    sk_server_logf(l->server, rc < 0 && !idle ? SK_LOG_ERROR : SK_LOG_INFO,
                    "close %s %s from %s: %llu bytes in, %llu bytes out, %.3f s%s",
                    l->service->name, l->name, conn->peer, (unsigned long long)conn->bytes_in,
                    (unsigned long long)conn->bytes_out, (double)(sk_monotonic_ms() - started_ms) / 1000.0, why);
@@ -59,6 +63,8 @@ void sk_serve_stream_blocking(sk_active *a)
         snprintf(peer, sizeof peer, "?");
     sk_conn conn;
     sk_conn_init(&conn, &blocking_ops, a, peer);
+    if (l->server->cfg.idle_timeout_ms > 0)
+        sk_sock_settimeout(&a->sock, l->server->cfg.idle_timeout_ms);
     int64_t started = sk_monotonic_ms();
     sk_server_logf(l->server, SK_LOG_INFO, "open %s %s from %s", svc->name, l->name, peer);
 
@@ -74,6 +80,7 @@ void sk_serve_stream_blocking(sk_active *a)
         sk_sock_shutdown(&a->sock, SHUT_WR); /* orderly FIN after the last reply */
     if (rc == -ECONNRESET || rc == -EPIPE)
         rc = 0; /* the peer left: routine, not a server error */
+
     log_close(l, &conn, started, rc);
     sk_server_untrack(l->server, a); /* after this, the server may be freed */
     sk_sock_close(&a->sock);

@@ -1,6 +1,7 @@
 /* sk_server: listeners, lifecycle and graceful shutdown. The models that
  * serve connections live in their own files. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,21 +9,30 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "deadline.h"
 #include "server_internal.h"
 #include "sockkit/error.h"
 
-static const char *const model_names[] = {
-    [SK_MODEL_ITERATIVE] = "iterative",
-    [SK_MODEL_THREAD] = "thread",
+/* Every model, its name and its implementation (NULL: not built yet). */
+static const struct {
+    const char *name;
+    const sk_model_ops *ops;
+} models[SK_MODEL_COUNT] = {
+    [SK_MODEL_ITERATIVE] = {"iterative", &sk_model_blocking_ops},
+    [SK_MODEL_THREAD] = {"thread", &sk_model_blocking_ops},
+    [SK_MODEL_FORK] = {"fork", NULL},
+    [SK_MODEL_PREFORK] = {"prefork", NULL},
+    [SK_MODEL_POOL] = {"pool", NULL},
+    [SK_MODEL_SELECT] = {"select", NULL},
+    [SK_MODEL_POLL] = {"poll", NULL},
+    [SK_MODEL_EPOLL] = {"epoll", NULL},
+    [SK_MODEL_REACTORS] = {"reactors", NULL},
+    [SK_MODEL_URING] = {"uring", NULL},
 };
-
-enum { MODEL_COUNT = sizeof model_names / sizeof model_names[0] };
 
 int sk_model_parse(const char *name, sk_model *out)
 {
-    for (int m = 0; m < MODEL_COUNT; m++) {
-        if (!strcmp(name, model_names[m])) {
+    for (int m = 0; m < SK_MODEL_COUNT; m++) {
+        if (!strcmp(name, models[m].name)) {
             *out = (sk_model)m;
             return 0;
         }
@@ -32,9 +42,9 @@ int sk_model_parse(const char *name, sk_model *out)
 
 const char *sk_model_name(sk_model model)
 {
-    if ((int)model < 0 || (int)model >= MODEL_COUNT)
+    if ((int)model < 0 || (int)model >= SK_MODEL_COUNT)
         return "unknown";
-    return model_names[model];
+    return models[model].name;
 }
 
 void sk_server_logf(sk_server *srv, int level, const char *fmt, ...)
@@ -51,12 +61,15 @@ void sk_server_logf(sk_server *srv, int level, const char *fmt, ...)
 
 int sk_server_create(sk_server **out, const sk_server_config *cfg)
 {
-    if ((int)cfg->model < 0 || (int)cfg->model >= MODEL_COUNT)
+    if ((int)cfg->model < 0 || (int)cfg->model >= SK_MODEL_COUNT)
         return -EINVAL;
+    if (!models[cfg->model].ops)
+        return -ENOTSUP;
     sk_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return -ENOMEM;
     srv->cfg = *cfg;
+    srv->ops = models[cfg->model].ops;
     srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (srv->stop_fd < 0) {
         int err = -errno;
@@ -145,19 +158,12 @@ int sk_server_start(sk_server *srv)
     if (srv->started)
         return -EBUSY;
     srv->started = true;
-    for (size_t i = 0; i < srv->nlisteners; i++) {
-        sk_listener *l = &srv->listeners[i];
-        l->server = srv;
-        void *(*body)(void *) =
-            l->sock.type == SOCK_DGRAM ? sk_serve_datagram_loop : sk_accept_loop_blocking;
-        int rc = pthread_create(&l->thread, NULL, body, l);
-        if (rc != 0) {
-            sk_server_shutdown(srv, 0);
-            return -rc;
-        }
-        l->thread_started = true;
-    }
-    return 0;
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        srv->listeners[i].server = srv;
+    int rc = srv->ops->start(srv);
+    if (rc < 0)
+        sk_server_shutdown(srv, 0);
+    return rc;
 }
 
 bool sk_server_stopping(sk_server *srv)
@@ -186,37 +192,6 @@ int sk_listener_wait(sk_listener *l, int timeout_ms)
     }
 }
 
-int sk_server_track(sk_server *srv, sk_active *a)
-{
-    pthread_mutex_lock(&srv->lock);
-    if (srv->closing) {
-        pthread_mutex_unlock(&srv->lock);
-        return -ECANCELED;
-    }
-    a->prev = NULL;
-    a->next = srv->active;
-    if (srv->active)
-        srv->active->prev = a;
-    srv->active = a;
-    srv->nactive++;
-    pthread_mutex_unlock(&srv->lock);
-    return 0;
-}
-
-void sk_server_untrack(sk_server *srv, sk_active *a)
-{
-    pthread_mutex_lock(&srv->lock);
-    if (a->prev)
-        a->prev->next = a->next;
-    else
-        srv->active = a->next;
-    if (a->next)
-        a->next->prev = a->prev;
-    srv->nactive--;
-    pthread_cond_broadcast(&srv->idle);
-    pthread_mutex_unlock(&srv->lock);
-}
-
 /* Stop accepting at once: wake every listener thread, refuse new
  * connections, remove Unix socket files. */
 static void close_listeners(sk_server *srv)
@@ -237,43 +212,24 @@ static void close_listeners(sk_server *srv)
     }
 }
 
-/* Wait until no connection is active or the deadline passes.
- * Called with the lock held. */
-static void wait_idle(sk_server *srv, int64_t deadline)
+void sk_server_join_listeners(sk_server *srv)
 {
-    while (srv->nactive > 0) {
-        int ms = sk_deadline_remaining(deadline);
-        if (ms == 0)
-            return;
-        if (ms < 0) {
-            pthread_cond_wait(&srv->idle, &srv->lock);
-            continue;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&srv->idle, &srv->lock, &ts);
+    for (size_t i = 0; i < srv->nlisteners; i++) {
+        sk_listener *l = &srv->listeners[i];
+        if (l->thread_started)
+            pthread_join(l->thread, NULL);
+        l->thread_started = false;
     }
 }
 
-/* After the grace period: end every remaining connection. Their threads
- * see EOF or EPIPE and finish. Returns how many there were. */
-static int force_close_active(sk_server *srv)
+void sk_server_refuse(sk_listener *l, sk_sock *client)
 {
-    int forced = 0;
-    pthread_mutex_lock(&srv->lock);
-    for (sk_active *a = srv->active; a; a = a->next) {
-        shutdown(a->sock.fd, SHUT_RDWR);
-        forced++;
-    }
-    wait_idle(srv, -1);
-    pthread_mutex_unlock(&srv->lock);
-    return forced;
+    char peer[SK_ADDRSTRLEN];
+    if (sk_sock_peer_name(client, peer, sizeof peer) < 0)
+        snprintf(peer, sizeof peer, "?");
+    unsigned long n = atomic_fetch_add(&l->server->refused, 1) + 1;
+    sk_server_logf(l->server, SK_LOG_INFO, "refuse %s %s from %s: --max-conns %d reached (%lu refused)",
+                   l->service->name, l->name, peer, l->server->cfg.max_conns, n);
 }
 
 int sk_server_shutdown(sk_server *srv, int grace_ms)
@@ -282,17 +238,9 @@ int sk_server_shutdown(sk_server *srv, int grace_ms)
         return 0;
     srv->stopped = true;
     close_listeners(srv);
-    pthread_mutex_lock(&srv->lock);
-    wait_idle(srv, sk_deadline_from_timeout(grace_ms < 0 ? 0 : grace_ms));
-    pthread_mutex_unlock(&srv->lock);
-    int forced = force_close_active(srv);
-    for (size_t i = 0; i < srv->nlisteners; i++) {
-        sk_listener *l = &srv->listeners[i];
-        if (l->thread_started)
-            pthread_join(l->thread, NULL);
-        l->thread_started = false;
-        sk_sock_close(&l->sock);
-    }
+    int forced = srv->started ? srv->ops->drain(srv, grace_ms) : 0;
+    for (size_t i = 0; i < srv->nlisteners; i++)
+        sk_sock_close(&srv->listeners[i].sock);
     if (forced > 0)
         sk_server_logf(srv, SK_LOG_INFO, "shutdown: closed %d connection%s after the grace period",
                        forced, forced == 1 ? "" : "s");

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "sockkit/server.h"
@@ -28,13 +29,31 @@ typedef struct sk_active {
     sk_sock sock;
 } sk_active;
 
+/* What a concurrency model implements. */
+typedef struct sk_model_ops {
+    /* Start serving every listener (threads, processes, loops).
+     * Returns 0 or -errno. */
+    int (*start)(sk_server *srv);
+    /* Called once the listeners are shut (srv->closing set, stop_fd
+     * readable): let connections finish within grace_ms, end the rest,
+     * and join every thread / reap every process of the model.
+     * Returns how many connections were ended forcibly. */
+    int (*drain)(sk_server *srv, int grace_ms);
+} sk_model_ops;
+
+/* iterative and thread (model_blocking.c). */
+extern const sk_model_ops sk_model_blocking_ops;
+
 struct sk_server {
     sk_server_config cfg;
+    const sk_model_ops *ops;
     sk_listener *listeners;
     size_t nlisteners;
     int stop_fd;               /* eventfd, readable once shutdown begins */
     bool started;
     bool stopped;
+
+    atomic_ulong refused;      /* connections closed at once by --max-conns */
 
     pthread_mutex_t lock;      /* guards the fields below */
     bool closing;              /* shutdown began: no new connections */
@@ -48,9 +67,21 @@ void sk_server_logf(sk_server *srv, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Add / remove a connection from the active list (takes the lock).
- * Tracking fails with -ECANCELED once shutdown began: close the socket. */
+ * Tracking fails with -ECANCELED once shutdown began, and with -EUSERS
+ * when --max-conns connections are active: close the socket. */
 int sk_server_track(sk_server *srv, sk_active *a);
 void sk_server_untrack(sk_server *srv, sk_active *a);
+
+/* Wait up to grace_ms for the active list to empty, then shut down the
+ * sockets still in it and wait for their threads to leave it.
+ * Returns how many were shut down forcibly. */
+int sk_server_drain_active(sk_server *srv, int grace_ms);
+
+/* Join the listener threads started by a model (sk_listener.thread). */
+void sk_server_join_listeners(sk_server *srv);
+
+/* Log and count a connection refused by --max-conns (the caller closes it). */
+void sk_server_refuse(sk_listener *l, sk_sock *client);
 
 /* True once shutdown began. */
 bool sk_server_stopping(sk_server *srv);
