@@ -12,21 +12,21 @@
 #include "server_internal.h"
 #include "sockkit/error.h"
 
-/* Every model, its name and its implementation (NULL: not built yet). */
+/* Every model, its name and its implementation. */
 static const struct {
     const char *name;
     const sk_model_ops *ops;
 } models[SK_MODEL_COUNT] = {
     [SK_MODEL_ITERATIVE] = {"iterative", &sk_model_blocking_ops},
     [SK_MODEL_THREAD] = {"thread", &sk_model_blocking_ops},
-    [SK_MODEL_FORK] = {"fork", NULL},
-    [SK_MODEL_PREFORK] = {"prefork", NULL},
-    [SK_MODEL_POOL] = {"pool", NULL},
-    [SK_MODEL_SELECT] = {"select", NULL},
-    [SK_MODEL_POLL] = {"poll", NULL},
-    [SK_MODEL_EPOLL] = {"epoll", NULL},
-    [SK_MODEL_REACTORS] = {"reactors", NULL},
-    [SK_MODEL_URING] = {"uring", NULL},
+    [SK_MODEL_FORK] = {"fork", &sk_model_fork_ops},
+    [SK_MODEL_PREFORK] = {"prefork", &sk_model_fork_ops},
+    [SK_MODEL_POOL] = {"pool", &sk_model_pool_ops},
+    [SK_MODEL_SELECT] = {"select", &sk_model_reactor_ops},
+    [SK_MODEL_POLL] = {"poll", &sk_model_reactor_ops},
+    [SK_MODEL_EPOLL] = {"epoll", &sk_model_reactor_ops},
+    [SK_MODEL_REACTORS] = {"reactors", &sk_model_reactor_ops},
+    [SK_MODEL_URING] = {"uring", &sk_model_uring_ops},
 };
 
 int sk_model_parse(const char *name, sk_model *out)

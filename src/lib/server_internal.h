@@ -43,6 +43,16 @@ typedef struct sk_model_ops {
 
 /* iterative and thread (model_blocking.c). */
 extern const sk_model_ops sk_model_blocking_ops;
+/* Declared weak while their files are being written: an absent model is
+ * NULL in the table and sk_server_create reports -ENOTSUP. */
+/* fork and prefork (model_fork.c). */
+extern const sk_model_ops sk_model_fork_ops __attribute__((weak));
+/* pool (model_pool.c). */
+extern const sk_model_ops sk_model_pool_ops __attribute__((weak));
+/* select, poll, epoll and reactors (model_reactor.c). */
+extern const sk_model_ops sk_model_reactor_ops __attribute__((weak));
+/* uring (model_uring.c). */
+extern const sk_model_ops sk_model_uring_ops __attribute__((weak));
 
 struct sk_server {
     sk_server_config cfg;

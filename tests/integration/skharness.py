@@ -2,6 +2,7 @@
 endpoints it prints, and stop it. Every wait here is bounded."""
 import os
 import re
+import resource
 import selectors
 import signal
 import subprocess
@@ -38,7 +39,8 @@ def parse_addr(text):
     return host.strip("[]"), int(port)
 
 
-OPTIONS_WITH_VALUE = {"-m", "--model", "--grace", "--backlog", "--workers"}
+OPTIONS_WITH_VALUE = {"-m", "--model", "-w", "--workers", "--grace", "--backlog", "--max-conns",
+                      "--idle-timeout"}
 
 
 def count_listeners(args):
@@ -56,13 +58,38 @@ def count_listeners(args):
     return n
 
 
+def proc_cpu_seconds(pid):
+    """User + system CPU time a process has used, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_bytes(pid):
+    """Resident set size of a process, from /proc/PID/status (VmRSS)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+class ModelUnavailable(Exception):
+    """sk serve said the model is not available here (e.g. no io_uring)."""
+
+
 class Server:
     """A running `sk serve`. endpoints[(service, transport)] = address:
     (host, port) for tcp/udp, a path (or '\\0name') for unix."""
 
-    def __init__(self, *args, expect=None, timeout=10):
+    def __init__(self, *args, expect=None, timeout=10, nofile=None):
+        preexec = None
+        if nofile is not None:
+            def preexec():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([SK_BIN, "serve", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     preexec_fn=preexec)
         self.endpoints = {}
         self._err_chunks = []
         self._err_thread = threading.Thread(target=self._drain_stderr, daemon=True)
@@ -73,7 +100,10 @@ class Server:
             line = read_line(self.proc.stdout, deadline)
             if line is None:
                 self.stop()
-                raise RuntimeError("sk serve did not start: " + self.stderr_text())
+                err = self.stderr_text()
+                if "not available" in err:
+                    raise ModelUnavailable(err.strip())
+                raise RuntimeError("sk serve did not start: " + err)
             m = LISTEN_RE.match(line)
             if not m:
                 continue
