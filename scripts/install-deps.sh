@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev \
-python3 ncat socat netcat-openbsd"
+python3 ncat socat netcat-openbsd liburing-dev libuv1-dev libevent-dev gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do

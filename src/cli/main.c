@@ -15,6 +15,7 @@ static const struct subcommand subcommands[] = {
     {"serve", sk_cmd_serve, "run services (echo, upper) on TCP, UDP and Unix sockets"},
     {"connect", sk_cmd_connect, "netcat client: stdin to a peer, the peer to stdout"},
     {"listen", sk_cmd_listen, "netcat server: accept a client, relay stdin/stdout"},
+    {"bench", sk_cmd_bench, "load generator: round trips/s and latency percentiles"},
 };
 
 static void usage(FILE *out)

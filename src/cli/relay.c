@@ -14,6 +14,10 @@
 
 #include "sockkit/error.h"
 
+/* After the peer's EOF, how long a silent (but open) stdin may keep the
+ * session going, as socat's -t: a file or a busy pipe is sent in full. */
+#define PEER_EOF_LINGER_MS 500
+
 /* Largest UDP payload over IPv4 (65535 - 20 IP - 8 UDP header bytes): one
  * stdin read becomes one datagram, so a read never asks for more. */
 #define UDP_PAYLOAD_MAX 65507
@@ -36,8 +40,10 @@ struct relay {
     struct buffer down;  /* socket -> stdout */
     bool stdin_eof;      /* no more reads from stdin */
     bool write_shut;     /* the socket's write side is shut (or never used) */
-    bool peer_eof;       /* the peer closed: only drain to stdout */
-    int64_t last_move;   /* monotonic ms of the last byte moved */
+    bool peer_eof;       /* the peer half-closed or closed: nothing more to receive */
+    bool stdin_tty;      /* interactive: the session ends with the peer's EOF */
+    int64_t last_move;   /* monotonic ms of the last byte moved (or stdin EOF) */
+    int64_t last_input;  /* monotonic ms stdin last gave data (or the peer's EOF) */
 };
 
 enum { PFD_STDIN, PFD_STDOUT, PFD_SOCK, PFD_COUNT };
@@ -109,6 +115,7 @@ static int read_stdin(struct relay *r)
         r->stdin_eof = true;
     r->up.tail += (size_t)n;
     moved(r);
+    r->last_input = r->last_move;
     return 0;
 }
 
@@ -135,11 +142,13 @@ static int receive(struct relay *r)
         return 0;
     if (n < 0)
         return fail(r, "socket", (int)n);
-    if (n == 0 && !r->dgram) /* an empty datagram is not an end */
-        r->peer_eof = true;
     r->down.tail += (size_t)n;
     r->stats->received += (uint64_t)n;
     moved(r);
+    if (n == 0 && !r->dgram) { /* an empty datagram is not an end */
+        r->peer_eof = true;
+        r->last_input = r->last_move;
+    }
     return 0;
 }
 
@@ -148,6 +157,11 @@ static int send_pending(struct relay *r)
     ssize_t n = sk_sock_send(r->s, r->up.data + r->up.head, buf_len(&r->up));
     if (n == -EAGAIN)
         return 0;
+    if (n < 0 && r->peer_eof && (n == -EPIPE || n == -ECONNRESET)) {
+        r->up.head = r->up.tail; /* the peer closed entirely, not just half: done */
+        r->stdin_eof = r->write_shut = true;
+        return 0;
+    }
     if (n < 0)
         return fail(r, "socket", (int)n);
     /* A datagram goes whole or not at all. */
@@ -169,8 +183,8 @@ static void maybe_shutdown(struct relay *r)
 
 static void build_pollfds(struct relay *r, struct pollfd *pfd)
 {
-    bool reading = !r->stdin_eof && !r->peer_eof && stdin_room(r) > 0;
-    bool sending = !r->peer_eof && buf_len(&r->up) > 0;
+    bool reading = !r->stdin_eof && stdin_room(r) > 0;
+    bool sending = buf_len(&r->up) > 0;
     bool receiving = !r->peer_eof && can_receive(r);
 
     pfd[PFD_STDIN] = (struct pollfd){.fd = reading ? STDIN_FILENO : -1, .events = POLLIN};
@@ -181,13 +195,37 @@ static void build_pollfds(struct relay *r, struct pollfd *pfd)
         .events = (short)((receiving ? POLLIN : 0) | (sending ? POLLOUT : 0))};
 }
 
+/* Milliseconds the session may still wait for stdin after the peer's EOF:
+ * -1 when not lingering, 0 when the linger is over. */
+static int linger_left(const struct relay *r)
+{
+    if (!r->peer_eof || r->write_shut || buf_len(&r->up) > 0 || buf_len(&r->down) > 0)
+        return -1;
+    if (r->stdin_tty)
+        return 0;
+    int64_t left = r->last_input + PEER_EOF_LINGER_MS - now_ms();
+    return left > 0 ? (int)left : 0;
+}
+
+/* The peer's EOF ends the session once its bytes are on stdout and ours
+ * are sent. The peer may only have half-closed, so stdin from a file or a
+ * pipe is still sent while it keeps giving data; an interactive stdin, or
+ * one silent for PEER_EOF_LINGER_MS, ends the session (ncat ends at once,
+ * socat after its -t). */
+static bool session_over(const struct relay *r)
+{
+    return r->peer_eof && buf_len(&r->down) == 0 && (r->write_shut || linger_left(r) == 0);
+}
+
 /* Poll timeout for the idle limit: -1 none, 0 expired. */
 static int poll_timeout(const struct relay *r)
 {
+    int linger = linger_left(r);
     if (r->idle_ms < 0)
-        return -1;
+        return linger;
     int64_t left = r->last_move + r->idle_ms - now_ms();
-    return left > 0 ? (int)left : 0;
+    int idle = left > 0 ? (int)left : 0;
+    return linger >= 0 && linger < idle ? linger : idle;
 }
 
 static int handle_events(struct relay *r, const struct pollfd *pfd)
@@ -202,7 +240,7 @@ static int handle_events(struct relay *r, const struct pollfd *pfd)
     if (rc == 0 && (pfd[PFD_SOCK].events & POLLIN) &&
         (pfd[PFD_SOCK].revents & (POLLIN | ready)))
         rc = receive(r);
-    if (rc == 0 && !r->peer_eof && (pfd[PFD_SOCK].events & POLLOUT) &&
+    if (rc == 0 && (pfd[PFD_SOCK].events & POLLOUT) &&
         (pfd[PFD_SOCK].revents & (POLLOUT | ready)))
         rc = send_pending(r);
     if (pfd[PFD_STDIN].revents & POLLNVAL) /* fd 0 closed: as /dev/null */
@@ -216,7 +254,7 @@ static int relay_loop(struct relay *r)
 {
     for (;;) {
         maybe_shutdown(r);
-        if (r->peer_eof && buf_len(&r->down) == 0)
+        if (session_over(r))
             return 0;
         struct pollfd pfd[PFD_COUNT];
         build_pollfds(r, pfd);
@@ -226,6 +264,8 @@ static int relay_loop(struct relay *r)
             continue;
         if (n < 0)
             return fail(r, "poll", -errno);
+        if (n == 0 && session_over(r))
+            return 0;
         if (n == 0 && poll_timeout(r) == 0)
             /* UDP after stdin EOF: the drain is over, a normal end. */
             return (r->dgram && r->stdin_eof) ? 0 : -ETIMEDOUT;
@@ -244,6 +284,7 @@ int sk_relay_run(sk_sock *s, const sk_relay_opts *opts, sk_relay_stats *stats)
         .dgram = s->type == SOCK_DGRAM,
         .stdin_eof = !opts->use_stdin,
         .write_shut = !opts->use_stdin,
+        .stdin_tty = opts->use_stdin && isatty(STDIN_FILENO),
         .last_move = now_ms(),
     };
     *stats = (sk_relay_stats){0};
@@ -268,18 +309,32 @@ int sk_relay_run(sk_sock *s, const sk_relay_opts *opts, sk_relay_stats *stats)
     return rc;
 }
 
+/* What an error message names: the peer's address (read before the
+ * session: a reset peer has none) for the socket. */
+static const char *failed_part(const sk_relay_stats *stats, const char *peer)
+{
+    if (!stats->where)
+        return "relay";
+    if (strcmp(stats->where, "socket") == 0 && peer[0])
+        return peer;
+    return stats->where;
+}
+
 int sk_relay_session(const char *cmd, sk_sock *s, const sk_relay_opts *opts, bool verbose,
                      bool quiet)
 {
     sk_relay_stats stats;
+    char peer[SK_ADDRSTRLEN] = "";
+    if (sk_sock_peer_name(s, peer, sizeof peer) <= 0 || strcmp(peer, "unix:") == 0)
+        peer[0] = '\0'; /* unnamed: say "socket" */
     int64_t start = now_ms();
     int rc = sk_relay_run(s, opts, &stats);
     double seconds = (double)(now_ms() - start) / 1000.0;
 
-    if (rc == -ETIMEDOUT && !quiet)
+    if (rc == -ETIMEDOUT && !stats.where && !quiet) /* the idle limit */
         fprintf(stderr, "sk: idle timeout\n");
     else if (rc < 0 && !quiet)
-        fprintf(stderr, "sk: %s: %s: %s\n", cmd, stats.where ? stats.where : "relay",
+        fprintf(stderr, "sk: %s: %s: %s\n", cmd, failed_part(&stats, peer),
                 sk_strerror(rc));
     if (verbose && !quiet)
         fprintf(stderr, "sk: %" PRIu64 " bytes sent, %" PRIu64 " bytes received in %.3f s\n",

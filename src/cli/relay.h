@@ -3,8 +3,11 @@
  *
  * Stream sockets (TCP, Unix): at EOF on stdin the write side is shut down
  * (half-close, like `nc -N` / ncat) and the relay keeps reading until the
- * peer closes; when the peer closes, what is buffered is written to stdout
- * and the relay ends, even if stdin is still open (ncat's default).
+ * peer closes. At the peer's EOF, what is buffered is written to stdout;
+ * then an interactive stdin (a TTY) ends the session at once, as ncat does,
+ * while stdin from a file or pipe is still sent to its end (the peer may
+ * have only half-closed; if it closed entirely, the send fails and the
+ * session ends normally).
  * Datagram sockets (UDP, connected): each read from stdin is sent as one
  * datagram, each datagram received is written to stdout. At EOF on stdin the
  * relay keeps receiving: until idle_timeout_ms passes with nothing received
@@ -43,13 +46,15 @@ typedef struct sk_relay_stats {
  * SOCK_DGRAM) until the session ends. The socket's timeout is set to 0
  * (non-blocking); the caller still owns and closes it.
  *   stats: filled with the byte counts (and where an error happened).
- * Returns 0 when the session ended normally, -ETIMEDOUT when nothing moved
- * for idle_timeout_ms (while stdin was still open, for UDP), or -errno of a
- * failed read, write, send or receive (-ECONNRESET, -EPIPE, ...). */
+ * Returns 0 when the session ended normally, -ETIMEDOUT with stats->where
+ * NULL when nothing moved for idle_timeout_ms (while stdin was still open,
+ * for UDP), or -errno of a failed read, write, send or receive, stats->where
+ * naming it (-ECONNRESET, -EPIPE, ...). */
 int sk_relay_run(sk_sock *s, const sk_relay_opts *opts, sk_relay_stats *stats);
 
 /* Run one session with sk_relay_run and report it on stderr: an error as
- * "sk: CMD: socket: Connection reset by peer", an idle timeout as
+ * "sk: CMD: 127.0.0.1:7007: Connection reset by peer" (the peer's address,
+ * or "stdin" / "stdout" when they failed), an idle timeout as
  * "sk: idle timeout" (both unless quiet), and when verbose the summary
  * "sk: N bytes sent, M bytes received in T s" (T in seconds, 3 decimals).
  *   cmd: the subcommand name for messages ("connect", "listen").

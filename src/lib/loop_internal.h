@@ -1,5 +1,6 @@
 /* The event loop's internals, shared by loop.c (iteration, fd watchers,
- * defers, posts), loop_timer.c (the timer heap) and loop_signal.c. */
+ * defers), loop_timer.c (the timer heap), loop_post.c (posts and stop)
+ * and loop_signal.c. */
 #ifndef SOCKKIT_LOOP_INTERNAL_H
 #define SOCKKIT_LOOP_INTERNAL_H
 
@@ -40,6 +41,15 @@ void sk_loop_run_timers(sk_loop *loop);
 
 /* Milliseconds until the first timer is due: 0 if one is due, -1 if none. */
 int sk_loop_timer_timeout(const sk_loop *loop);
+
+/* The eventfd is readable: reset it and note that posts may be waiting. */
+void sk_loop_wake_cb(sk_loop *loop, sk_io *io, unsigned events);
+
+/* Run the posts made so far, in order (if the eventfd fired). */
+void sk_loop_run_posts(sk_loop *loop);
+
+/* Drop the posts not run (the loop is being destroyed). */
+void sk_loop_posts_free(sk_loop *loop);
 
 /* Forget every timer (the loop is being destroyed). */
 void sk_loop_timers_free(sk_loop *loop);

@@ -11,18 +11,19 @@
 #include "server_internal.h"
 #include "sockkit/error.h"
 
-/* Largest UDP payload over IPv4 (65535 - 8 - 20), RFC 768 / RFC 791. */
-enum { DATAGRAM_MAX = 65507, DATAGRAM_BATCH = 64 };
+enum { DATAGRAM_BATCH = 64 };
 
+/* The reply being built: what the service writes, in the caller's buffer of
+ * SK_DATAGRAM_MAX bytes. */
 typedef struct datagram_reply {
     size_t len;
-    uint8_t data[DATAGRAM_MAX];
+    uint8_t *data;
 } datagram_reply;
 
 static int datagram_write(sk_conn *c, const void *data, size_t len)
 {
     datagram_reply *r = c->model_data;
-    if (len > sizeof r->data - r->len)
+    if (len > SK_DATAGRAM_MAX - r->len)
         return -EMSGSIZE;
     memcpy(r->data + r->len, data, len);
     r->len += len;
@@ -31,15 +32,15 @@ static int datagram_write(sk_conn *c, const void *data, size_t len)
 
 static const sk_conn_ops datagram_ops = {.write = datagram_write};
 
-static int send_reply(sk_listener *l, const datagram_reply *r, const sk_sockaddr *to)
+static int send_reply(sk_sock *sock, const datagram_reply *r, const sk_sockaddr *to)
 {
-    ssize_t n = sk_sock_sendto(&l->sock, r->data, r->len, to);
-    if (n == -EAGAIN && sk_sock_wait(&l->sock, POLLOUT, 100) > 0)
-        n = sk_sock_sendto(&l->sock, r->data, r->len, to);
+    ssize_t n = sk_sock_sendto(sock, r->data, r->len, to);
+    if (n == -EAGAIN && sk_sock_wait(sock, POLLOUT, 100) > 0)
+        n = sk_sock_sendto(sock, r->data, r->len, to);
     return n < 0 ? (int)n : 0;
 }
 
-static void handle_datagram(sk_listener *l, const uint8_t *in, size_t len,
+static void handle_datagram(sk_listener *l, sk_sock *sock, const uint8_t *in, size_t len,
                             const sk_sockaddr *from, datagram_reply *reply)
 {
     const sk_service *svc = l->service;
@@ -62,7 +63,7 @@ static void handle_datagram(sk_listener *l, const uint8_t *in, size_t len,
         free(state);
     }
     if (rc == 0)
-        rc = send_reply(l, reply, from);
+        rc = send_reply(sock, reply, from);
     sk_server_logf(l->server, rc < 0 ? SK_LOG_ERROR : SK_LOG_DEBUG,
                    "datagram %s %s from %s: %zu bytes in, %zu bytes out%s%s", svc->name, l->name,
                    peer, len, rc < 0 ? (size_t)0 : reply->len, rc < 0 ? ": " : "",
@@ -70,27 +71,28 @@ static void handle_datagram(sk_listener *l, const uint8_t *in, size_t len,
 }
 
 /* Receive and answer what is queued, at most a batch, so a flood on one
- * listener still lets the loop notice shutdown. */
-static void drain(sk_listener *l, uint8_t *in, datagram_reply *reply)
+ * listener still lets the loop notice shutdown (or serve other sockets). */
+void sk_serve_datagram_ready(sk_listener *l, sk_sock *sock, uint8_t *in, uint8_t *out)
 {
+    datagram_reply reply = {.len = 0, .data = out};
     for (int i = 0; i < DATAGRAM_BATCH; i++) {
         sk_sockaddr from;
-        ssize_t n = sk_sock_recvfrom(&l->sock, in, DATAGRAM_MAX + 1, &from);
+        ssize_t n = sk_sock_recvfrom(sock, in, SK_DATAGRAM_MAX + 1, &from);
         if (n == -EAGAIN)
             return;
         if (n < 0) { /* e.g. ECONNREFUSED from an ICMP error about an earlier reply */
             sk_server_logf(l->server, SK_LOG_DEBUG, "recvfrom %s: %s", l->name, sk_strerror((int)n));
             continue;
         }
-        handle_datagram(l, in, (size_t)n, &from, reply);
+        handle_datagram(l, sock, in, (size_t)n, &from, &reply);
     }
 }
 
 void *sk_serve_datagram_loop(void *arg)
 {
     sk_listener *l = arg;
-    uint8_t *in = malloc(DATAGRAM_MAX + 1);
-    datagram_reply *reply = malloc(sizeof *reply);
+    uint8_t *in = malloc(SK_DATAGRAM_MAX + 1);
+    uint8_t *reply = malloc(SK_DATAGRAM_MAX);
     sk_sock_settimeout(&l->sock, 0);
     while (in && reply) {
         int rc = sk_listener_wait(l, -1);
@@ -99,7 +101,7 @@ void *sk_serve_datagram_loop(void *arg)
                 sk_server_logf(l->server, SK_LOG_ERROR, "%s: %s", l->name, sk_strerror(rc));
             break;
         }
-        drain(l, in, reply);
+        sk_serve_datagram_ready(l, &l->sock, in, reply);
     }
     if (!in || !reply)
         sk_server_logf(l->server, SK_LOG_ERROR, "%s: out of memory", l->name);

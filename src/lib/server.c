@@ -116,12 +116,17 @@ int sk_server_add_listener(sk_server *srv, const sk_service *service, const sk_e
     srv->listeners = grown;
     sk_listener *l = &srv->listeners[srv->nlisteners];
     memset(l, 0, sizeof *l);
-    int rc = sk_sock_listen_endpoint(&l->sock, ep, socktype, srv->cfg.backlog, 0, err, errlen);
+    /* reactors: one socket per reactor on the same address (SO_REUSEPORT). */
+    bool reuseport = srv->cfg.model == SK_MODEL_REACTORS;
+    int rc = sk_sock_listen_endpoint(&l->sock, ep, socktype, srv->cfg.backlog,
+                                     reuseport ? SK_LISTEN_REUSEPORT : 0, err, errlen);
     if (rc < 0)
         return rc;
     l->service = service;
     l->endpoint = *ep;
     rc = listener_name(l);
+    if (rc == 0 && reuseport)
+        rc = sk_listener_open_reuseport(srv, l, err, errlen);
     if (rc < 0) {
         sk_sock_close(&l->sock);
         return rc;
@@ -239,8 +244,10 @@ int sk_server_shutdown(sk_server *srv, int grace_ms)
     srv->stopped = true;
     close_listeners(srv);
     int forced = srv->started ? srv->ops->drain(srv, grace_ms) : 0;
-    for (size_t i = 0; i < srv->nlisteners; i++)
+    for (size_t i = 0; i < srv->nlisteners; i++) {
         sk_sock_close(&srv->listeners[i].sock);
+        sk_listener_close_reuseport(&srv->listeners[i]);
+    }
     if (forced > 0)
         sk_server_logf(srv, SK_LOG_INFO, "shutdown: closed %d connection%s after the grace period",
                        forced, forced == 1 ? "" : "s");

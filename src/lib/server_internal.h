@@ -19,6 +19,10 @@ typedef struct sk_listener {
     char name[SK_ADDRSTRLEN];  /* real address with scheme, "tcp:127.0.0.1:7007" */
     pthread_t thread;
     bool thread_started;
+    /* reactors model: SO_REUSEPORT siblings of sock on the same address, one
+     * per reactor after the first (sock is the first's); inet only. */
+    sk_sock *reuseport;
+    size_t nreuseport;
 } sk_listener;
 
 /* A connection being served by a blocking model; linked into the server's
@@ -46,17 +50,18 @@ extern const sk_model_ops sk_model_blocking_ops;
 /* Declared weak while their files are being written: an absent model is
  * NULL in the table and sk_server_create reports -ENOTSUP. */
 /* fork and prefork (model_fork.c). */
-extern const sk_model_ops sk_model_fork_ops __attribute__((weak));
+extern const sk_model_ops sk_model_fork_ops;
 /* pool (model_pool.c). */
-extern const sk_model_ops sk_model_pool_ops __attribute__((weak));
+extern const sk_model_ops sk_model_pool_ops;
 /* select, poll, epoll and reactors (model_reactor.c). */
-extern const sk_model_ops sk_model_reactor_ops __attribute__((weak));
+extern const sk_model_ops sk_model_reactor_ops;
 /* uring (model_uring.c). */
-extern const sk_model_ops sk_model_uring_ops __attribute__((weak));
+extern const sk_model_ops sk_model_uring_ops;
 
 struct sk_server {
     sk_server_config cfg;
     const sk_model_ops *ops;
+    void *model;               /* the model's own state, from start to drain */
     sk_listener *listeners;
     size_t nlisteners;
     int stop_fd;               /* eventfd, readable once shutdown begins */
@@ -107,6 +112,26 @@ void sk_serve_stream_blocking(sk_active *a);
 
 /* Thread body of a UDP listener: one reply datagram per request datagram. */
 void *sk_serve_datagram_loop(void *listener);
+
+/* Largest UDP payload over IPv4 (65535 - 8 - 20), RFC 768 / RFC 791. */
+enum { SK_DATAGRAM_MAX = 65507 };
+
+/* Answer the datagrams queued on sock (l->sock or one of its SO_REUSEPORT
+ * siblings), at most a batch, without waiting for more: the event models'
+ * UDP handler. in: SK_DATAGRAM_MAX + 1 bytes; out: SK_DATAGRAM_MAX bytes. */
+void sk_serve_datagram_ready(sk_listener *l, sk_sock *sock, uint8_t *in, uint8_t *out);
+
+/* Threads (reactors) the event models run: 1 for select, poll and epoll;
+ * cfg.workers or the number of online CPUs for reactors. */
+size_t sk_reactor_count(const sk_server_config *cfg);
+
+/* reactors model: open l->sock's SO_REUSEPORT siblings, one per reactor
+ * after the first, bound to l->sock's address (model_reactor.c).
+ * Returns 0 or -errno (message in err). */
+int sk_listener_open_reuseport(sk_server *srv, sk_listener *l, char *err, size_t errlen);
+
+/* Close and free a listener's SO_REUSEPORT siblings; safe when none. */
+void sk_listener_close_reuseport(sk_listener *l);
 
 /* Thread body of a stream listener under the iterative and thread models. */
 void *sk_accept_loop_blocking(void *listener);

@@ -1,5 +1,5 @@
 /* The plain transport: bytes straight to and from a non-blocking socket
- * (recv, sendmsg with MSG_NOSIGNAL, sendfile, shutdown, close). */
+ * (recv, send/sendmsg with MSG_NOSIGNAL, sendfile, shutdown, close). */
 #include <errno.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -7,38 +7,43 @@
 
 #include "sockkit/transport.h"
 
-static ssize_t plain_read(sk_transport *t, void *buf, size_t len)
+/* A syscall's result as the transport reports it: count or -errno. */
+static ssize_t result(ssize_t n)
 {
-    for (;;) {
-        ssize_t n = recv(t->fd, buf, len, 0);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR)
-            return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    }
+    if (n >= 0)
+        return n;
+    return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 }
 
+static ssize_t plain_read(sk_transport *t, void *buf, size_t len)
+{
+    ssize_t n;
+    do
+        n = recv(t->fd, buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    return result(n);
+}
+
+/* One buffer (the common case) goes through send(2), which is a little
+ * cheaper than sendmsg(2)'s msghdr and iovec copies. */
 static ssize_t plain_writev(sk_transport *t, const struct iovec *iov, int iovcnt)
 {
     struct msghdr msg = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt};
-    for (;;) {
-        ssize_t n = sendmsg(t->fd, &msg, MSG_NOSIGNAL);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR)
-            return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    }
+    ssize_t n;
+    do
+        n = iovcnt == 1 ? send(t->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
+                        : sendmsg(t->fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return result(n);
 }
 
 static ssize_t plain_sendfile(sk_transport *t, int fd, off_t *offset, size_t len)
 {
-    for (;;) {
-        ssize_t n = sendfile(t->fd, fd, offset, len);
-        if (n >= 0)
-            return n;
-        if (errno != EINTR)
-            return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    }
+    ssize_t n;
+    do
+        n = sendfile(t->fd, fd, offset, len);
+    while (n < 0 && errno == EINTR);
+    return result(n);
 }
 
 static int plain_shutdown_write(sk_transport *t)

@@ -265,10 +265,12 @@ class ConnectTest(Base):
 
 class ListenTest(Base):
     def test_bulk_connect_to_listen(self):
+        # The listener's stdin is empty (/dev/null): it half-closes at once,
+        # and the sender must still send its whole file.
         src = self.big_file()
         dst = self.path("received.bin")
         with open(dst, "wb") as out:
-            lp, addr = self.listen("127.0.0.1:0", stdin=subprocess.PIPE, stdout=out)
+            lp, addr = self.listen("127.0.0.1:0", stdin=subprocess.DEVNULL, stdout=out)
         with open(src, "rb") as data:
             cp = self.sk("connect", "-v", addr, stdin=data, stdout=subprocess.DEVNULL)
         self.assertEqual(self.wait(cp, 120), 0, cp.err.text())
@@ -284,7 +286,7 @@ class ListenTest(Base):
             lp, addr = self.listen("127.0.0.1:0", stdin=data, stdout=subprocess.DEVNULL)
         self.assertRegex(addr, r"^127\.0\.0\.1:[1-9]\d*$")
         with open(dst, "wb") as out:
-            cp = self.sk("connect", addr, stdin=subprocess.PIPE, stdout=out)
+            cp = self.sk("connect", addr, stdin=subprocess.DEVNULL, stdout=out)
         self.assertEqual(self.wait(cp, 120), 0, cp.err.text())
         self.assertEqual(self.wait(lp, 120), 0, lp.err.text())
         self.assertEqual(sha256_file(dst), sha256_file(src))

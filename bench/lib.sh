@@ -1,0 +1,162 @@
+# shellcheck shell=bash disable=SC2034  # variables here are read by the scripts sourcing it
+# bench/lib.sh: shell helpers shared by bench/models.sh and bench/idle.sh.
+# Source it from bash; it only defines functions and a few variables.
+#
+# Servers are started in their own session (setsid), so stopping one stops
+# every process it forked (the fork and prefork models). Each one is
+# remembered in BENCH_PIDS; bench_cleanup, run from a trap on EXIT, stops
+# whatever is still running. Every wait is bounded.
+
+BENCH_PIDS=""          # server process groups still running
+BENCH_PID=""           # set by bench_start: the server's pid (= its process group)
+BENCH_PORT=""          # set by bench_start: the TCP port it listens on
+BENCH_REASON=""        # set when a helper fails: one line saying why
+BENCH_START_TIMEOUT=${BENCH_START_TIMEOUT:-10}   # seconds for a server to print its port
+BENCH_STOP_TIMEOUT=${BENCH_STOP_TIMEOUT:-10}     # seconds between SIGTERM and SIGKILL
+SERVER_PIN=()          # prefixes: taskset -c CPU, when there are two CPUs to spare
+CLIENT_PIN=()
+BENCH_PIN_NOTE=""
+
+# bench_pin_cpus: pin servers to the first allowed CPU and load generators
+# to the second, when this process may use at least two. Sets SERVER_PIN,
+# CLIENT_PIN and BENCH_PIN_NOTE (what it did, in words).
+bench_pin_cpus() {
+    local cpus
+    cpus=$(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')
+    # shellcheck disable=SC2086  # word splitting wanted
+    set -- $cpus
+    if [ $# -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+        SERVER_PIN=(taskset -c "$1")
+        CLIENT_PIN=(taskset -c "$2")
+        BENCH_PIN_NOTE="server on CPU $1, load generator on CPU $2"
+    else
+        SERVER_PIN=()
+        CLIENT_PIN=()
+        BENCH_PIN_NOTE="not pinned ($# CPU(s) available, taskset $(command -v taskset >/dev/null 2>&1 && echo found || echo missing))"
+    fi
+}
+
+# bench_raise_nofile N: raise the soft RLIMIT_NOFILE to at least N (up to
+# the hard limit; root may raise the hard limit too). Run it in the shell
+# itself, not in $(...): the limit is inherited by what the shell starts.
+bench_raise_nofile() {
+    local want=$1 hard
+    if [ "$(ulimit -Sn)" = unlimited ] || [ "$(ulimit -Sn)" -ge "$want" ]; then
+        return 0
+    fi
+    ulimit -Hn "$want" 2>/dev/null || true
+    hard=$(ulimit -Hn)
+    if [ "$hard" = unlimited ] || [ "$hard" -ge "$want" ]; then
+        ulimit -Sn "$want"
+    else
+        ulimit -Sn "$hard"
+    fi
+}
+
+# bench_start LOGPREFIX CMD...: start a server in its own session, pinned
+# with SERVER_PIN, stdout to LOGPREFIX.out and stderr to LOGPREFIX.err, and
+# wait (bounded) for its "... listening on tcp:HOST:PORT" line. Sets
+# BENCH_PID and BENCH_PORT; returns 1 with BENCH_REASON if it does not start.
+bench_start() {
+    local prefix=$1 pid tries line
+    shift
+    BENCH_PID="" BENCH_PORT="" BENCH_REASON=""
+    : >"$prefix.out"
+    setsid "${SERVER_PIN[@]}" "$@" >"$prefix.out" 2>"$prefix.err" </dev/null &
+    pid=$!
+    BENCH_PIDS="$BENCH_PIDS $pid"
+    tries=$((BENCH_START_TIMEOUT * 20))
+    while [ "$tries" -gt 0 ]; do
+        line=$(grep -m1 -E 'listening on tcp:' "$prefix.out" 2>/dev/null || true)
+        if [ -n "$line" ]; then
+            BENCH_PID=$pid
+            BENCH_PORT=${line##*:}
+            return 0
+        fi
+        if ! bench_alive "$pid"; then
+            wait "$pid" 2>/dev/null
+            BENCH_REASON=$(bench_last_line "$prefix.err" "exited before listening")
+            bench_forget "$pid"
+            return 1
+        fi
+        sleep 0.05
+        tries=$((tries - 1))
+    done
+    BENCH_REASON="no 'listening on' line within ${BENCH_START_TIMEOUT} s"
+    bench_stop "$pid"
+    return 1
+}
+
+# bench_last_line FILE DEFAULT: the last non-empty line of FILE, or DEFAULT.
+bench_last_line() {
+    local l
+    l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 | cut -c1-160)
+    echo "${l:-$2}"
+}
+
+# bench_alive PID: is PID running (not gone, not a zombie)?
+bench_alive() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
+bench_forget() {
+    local p rest=""
+    for p in $BENCH_PIDS; do
+        [ "$p" = "$1" ] || rest="$rest $p"
+    done
+    BENCH_PIDS=$rest
+}
+
+# bench_stop PID: SIGTERM to the server's process group, SIGKILL to the
+# group after BENCH_STOP_TIMEOUT seconds (or at once when the leader has
+# exited: children that outlive it go too), then reap it.
+bench_stop() {
+    local pid=$1 tries
+    bench_signal TERM "$pid"
+    tries=$((BENCH_STOP_TIMEOUT * 20))
+    while [ "$tries" -gt 0 ] && bench_alive "$pid"; do
+        sleep 0.05
+        tries=$((tries - 1))
+    done
+    bench_signal KILL "$pid"
+    wait "$pid" 2>/dev/null
+    bench_forget "$pid"
+    return 0
+}
+
+# bench_signal SIG PID: signal PID's process group, or PID alone if it
+# leads none (setsid had not run yet).
+bench_signal() {
+    kill -"$1" -- "-$2" 2>/dev/null || kill -"$1" "$2" 2>/dev/null
+}
+
+# bench_cleanup: stop every server still running (for trap ... EXIT).
+bench_cleanup() {
+    local p
+    for p in $BENCH_PIDS; do
+        bench_stop "$p"
+    done
+}
+
+# bench_echo_check PORT: one seed-style client round trip ("hello world")
+# to 127.0.0.1:PORT, bounded by 5 s. Returns 0 when the echo comes back.
+bench_echo_check() {
+    python3 - "$1" <<'EOF' 2>/dev/null
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.send(b"hello world")
+data = b""
+while len(data) < 11:
+    chunk = s.recv(1024)
+    if not chunk:
+        break
+    data += chunk
+s.close()
+sys.exit(0 if data == b"hello world" else 1)
+EOF
+}

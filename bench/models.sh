@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# bench/models.sh: sockkit's concurrency models against anchor servers, in
+# one run, on loopback.
+#
+# For each server — the sockkit models thread, fork, prefork, pool, select,
+# poll, epoll, reactors (--workers 2) and uring, and the anchors libuv,
+# libevent, raw-epoll (bench/anchors/epoll_echo.c, the floor), asyncio and
+# socketserver — a fresh server runs the echo workload (64-byte ping-pong)
+# at 50 and then 1,000 connections, driven by
+#     sk bench 127.0.0.1:PORT --conns N --size 64 --duration D --json
+# The server is pinned to one CPU and the load generator to another (taskset)
+# when two are available, so the ratios compare like with like.
+#
+# Output: a table on stdout (round trips/s, p99 latency, ratio to libuv and
+# to raw-epoll measured in the same run), and in bench/results/: models.md
+# (the table as markdown), models.dat (the data), models.svg and models.png
+# (grouped bars, with gnuplot). A server that cannot start is "n/a" (with the
+# reason); one that fails under load is "failed"; the run goes on.
+#
+# usage: bench/models.sh            (from anywhere; builds what is missing)
+# environment:
+#   BENCH_DURATION  seconds per measurement (default 5)
+#   BENCH_CONNS     connection counts (default "50 1000")
+#   BENCH_REPEAT    measurements per point, the median is kept (default 1)
+#   BENCH_SERVERS   servers to run (default: all, in the order above)
+#   BENCH_RESULTS   output directory (default bench/results)
+#   BUILD           sockkit build directory (default build)
+#   BENCH_NO_BUILD  1: use the binaries already built
+#   BENCH_LOADGEN   load generator command (default "$BUILD/sk bench")
+#   BENCH_CHART_ONLY 1: only redraw the chart from BENCH_RESULTS/models.dat
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$ROOT/bench/lib.sh"
+
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+DURATION=${BENCH_DURATION:-5}
+REPEAT=${BENCH_REPEAT:-1}
+CONNS_LIST=${BENCH_CONNS:-"50 1000"}
+SERVERS=${BENCH_SERVERS:-"thread fork prefork pool select poll epoll reactors uring libuv libevent raw-epoll asyncio socketserver"}
+RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
+SIZE=64
+SELECT_LIMIT=1024 # FD_SETSIZE
+SK=$BUILD/sk
+ANCHORS=$BUILD/bench-anchors
+LOGS=$BUILD/bench-logs/models
+
+LOADGEN_PID=""
+
+cleanup() {
+    if [ -n "$LOADGEN_PID" ]; then
+        kill "$LOADGEN_PID" 2>/dev/null # timeout(1) passes it on to the load generator
+        wait "$LOADGEN_PID" 2>/dev/null
+    fi
+    bench_cleanup
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+say() { printf '%s\n' "$*" >&2; }
+
+build_all() {
+    if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+        say "== building sockkit into $BUILD"
+        if ! make -C "$ROOT" build BUILD="$BUILD" >&2; then
+            [ -x "$SK" ] || { say "models.sh: build failed and no $SK"; exit 1; }
+            say "models.sh: WARNING: build failed; using the existing $SK"
+        fi
+        say "== building the anchors into $ANCHORS"
+        sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
+            say "models.sh: some anchors did not build (reported as n/a)"
+    fi
+    [ -x "$SK" ] || { say "models.sh: $SK not found"; exit 1; }
+}
+
+# The load generator, as an array in LOADGEN.
+pick_loadgen() {
+    if [ -n "${BENCH_LOADGEN:-}" ]; then
+        read -r -a LOADGEN <<<"$BENCH_LOADGEN"
+        return
+    fi
+    LOADGEN=("$SK" bench)
+    if ! "$SK" bench --help >/dev/null 2>&1; then
+        say "models.sh: '$SK bench' is not available (is it built?)"
+        exit 1
+    fi
+}
+
+# server_cmd NAME: the command line for a server, in CMD; returns 1 with
+# BENCH_REASON when it cannot run here.
+server_cmd() {
+    case $1 in
+    thread | fork | prefork | pool | select | poll | epoll | uring)
+        CMD=("$SK" serve echo=tcp:127.0.0.1:0 --model "$1" -q --grace 1) ;;
+    reactors)
+        CMD=("$SK" serve echo=tcp:127.0.0.1:0 --model reactors --workers 2 -q --grace 1) ;;
+    libuv | libevent | raw-epoll)
+        local bin
+        case $1 in libuv) bin=uv_echo ;; libevent) bin=event_echo ;; *) bin=epoll_echo ;; esac
+        CMD=("$ANCHORS/$bin" 0)
+        [ -x "$ANCHORS/$bin" ] || { BENCH_REASON="$bin not built (bench/anchors/build.sh)"; return 1; } ;;
+    asyncio | socketserver)
+        CMD=(python3 "$ROOT/bench/anchors/${1}_echo.py" 0) ;;
+    *)
+        BENCH_REASON="unknown server"
+        return 1 ;;
+    esac
+}
+
+# record SERVER CONNS STATUS RATE P99 NOTE
+record() {
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"
+    case $3 in
+    ok) say "   $1 @ $2: $4 round trips/s, p99 $5 us${6:+ ($6)}" ;;
+    *) say "   $1 @ $2: $3${6:+ ($6)}" ;;
+    esac
+}
+
+# measure SERVER CONNS: BENCH_REPEAT measurements (a fresh server each);
+# records the one with the median rate, or why there is none.
+measure() {
+    local name=$1 conns=$2 i runs=() pick
+    if [ "$name" = select ] && [ "$conns" -gt $((SELECT_LIMIT - 64)) ]; then
+        record "$name" "$conns" n/a - - "FD_SETSIZE"
+        return
+    fi
+    if ! server_cmd "$name"; then
+        record "$name" "$conns" n/a - - "$BENCH_REASON"
+        return
+    fi
+    for ((i = 1; i <= REPEAT; i++)); do
+        measure_once "$name" "$conns" "$LOGS/$name-$conns-$i"
+        [ "$STATUS" = ok ] || break # n/a or failed: no point repeating
+        runs+=("$RATE $P99 $NOTE")
+    done
+    if [ "$STATUS" != ok ]; then
+        record "$name" "$conns" "$STATUS" - - "$NOTE"
+        return
+    fi
+    pick=$(printf '%s\n' "${runs[@]}" | sort -g -k1,1 | sed -n "$(((${#runs[@]} + 1) / 2))p")
+    read -r RATE P99 NOTE <<<"$pick"
+    [ "$REPEAT" -gt 1 ] && NOTE="median of $REPEAT${NOTE:+; $NOTE}"
+    record "$name" "$conns" ok "$RATE" "$P99" "$NOTE"
+}
+
+# loadgen_error FILE: the load generator's last two messages, on one line.
+loadgen_error() {
+    local msg
+    msg=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 2 | sed 's/^sk: bench: //' | paste -sd ';' - |
+        sed 's/;/; /g' | cut -c1-200)
+    echo "${msg:-no report}"
+}
+
+# measure_once SERVER CONNS LOGPREFIX: start CMD, check one echo, load it,
+# stop it. Sets STATUS (ok, n/a, failed), RATE, P99 and NOTE.
+measure_once() {
+    local name=$1 conns=$2 log=$3 parsed errors mism rts rc alive=1
+    STATUS=failed RATE=- P99=- NOTE=""
+    if ! bench_start "$log" "${CMD[@]}"; then
+        STATUS=n/a NOTE=$BENCH_REASON
+        return
+    fi
+    if ! bench_echo_check "$BENCH_PORT"; then
+        bench_stop "$BENCH_PID"
+        NOTE="no echo before the load"
+        return
+    fi
+    # In the background, so that a signal to this script is handled at once.
+    timeout -k 5 $((${DURATION%.*} * 2 + 60)) "${CLIENT_PIN[@]}" "${LOADGEN[@]}" "127.0.0.1:$BENCH_PORT" \
+        --conns "$conns" --size "$SIZE" --duration "$DURATION" --json >"$log.json" 2>"$log.bench.err" &
+    LOADGEN_PID=$!
+    wait "$LOADGEN_PID"
+    rc=$?
+    LOADGEN_PID=""
+    bench_alive "$BENCH_PID" || alive=0
+    bench_stop "$BENCH_PID"
+    if [ "$alive" = 0 ]; then
+        NOTE="server exited: $(bench_last_line "$log.err" "no message")"
+        return
+    fi
+    if ! parsed=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(r["round_trips_per_s"], r["latency_us"]["p99"], r["errors"], r["mismatches"], r["round_trips"])
+' "$log.json" 2>/dev/null); then
+        NOTE="load generator exit $rc: $(loadgen_error "$log.bench.err")"
+        return
+    fi
+    read -r RATE P99 errors mism rts <<<"$parsed"
+    if [ "$mism" != 0 ] || [ "$rts" = 0 ]; then
+        NOTE="$rts round trips, $mism mismatches, $errors errors"
+        RATE=- P99=-
+        return
+    fi
+    STATUS=ok
+    [ "$errors" = 0 ] || NOTE="$errors connection errors"
+}
+
+# report: the table on stdout, models.md and models.dat, then the chart.
+report() {
+    python3 - "$TSV" "$RESULTS" "$CONNS_LIST" "$META" <<'EOF'
+import sys
+
+tsv, results, conns_list, meta = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
+rows = [line.rstrip("\n").split("\t") for line in open(tsv) if line.strip()]
+servers = list(dict.fromkeys(r[0] for r in rows))
+res = {(r[0], r[1]): r for r in rows}
+
+
+def rate(server, conns):
+    r = res.get((server, conns))
+    return float(r[3]) if r and r[2] == "ok" else None
+
+
+def ratio(server, conns, anchor):
+    a, b = rate(server, conns), rate(anchor, conns)
+    return "%.2f" % (a / b) if a is not None and b else "n/a"
+
+
+head = ["server", "conns", "round trips/s", "p99 µs", "ratio to libuv", "ratio to raw-epoll", "notes"]
+table = []
+for conns in conns_list:
+    for server in servers:
+        r = res.get((server, conns))
+        if not r:
+            continue
+        status, rt, p99, note = r[2], r[3], r[4], r[5]
+        if status == "ok":
+            cells = ["{:,.0f}".format(float(rt)), "{:,.0f}".format(float(p99)),
+                     ratio(server, conns, "libuv"), ratio(server, conns, "raw-epoll")]
+        else:
+            cells = [status, "-", "-", "-"]
+        table.append([server, "{:,}".format(int(conns))] + cells + [note])
+
+widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
+right = {1, 2, 3, 4, 5}
+def fmt(cells):
+    return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                     for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+print(fmt(head))
+print(fmt(["-" * w for w in widths]))
+for t in table:
+    print(fmt(t))
+
+with open(results + "/models.md", "w") as md:
+    md.write("# sockkit models vs anchors: echo, 64-byte ping-pong\n\n")
+    md.write(meta.replace("\\n", "\n") + "\n\n")
+    md.write("| " + " | ".join(head) + " |\n")
+    md.write("|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|\n")
+    for t in table:
+        md.write("| " + " | ".join(c.replace("|", "/") for c in t) + " |\n")
+
+with open(results + "/models.dat", "w") as dat:
+    dat.write("# echo, 64-byte ping-pong: round trips/s and p99 latency (µs) per server;\n")
+    dat.write("# NaN: not measured (status n/a: could not run; failed: broke under load).\n")
+    dat.write("# Written by bench/models.sh.\n")
+    dat.write("# server " + " ".join("rt_per_s@%s" % c for c in conns_list) + " "
+              + " ".join("p99_us@%s" % c for c in conns_list) + " "
+              + " ".join("status@%s" % c for c in conns_list) + "\n")
+    for server in servers:
+        rts = [res.get((server, c)) for c in conns_list]
+        vals = ["%.0f" % float(r[3]) if r and r[2] == "ok" else "NaN" for r in rts]
+        p99s = ["%.1f" % float(r[4]) if r and r[2] == "ok" else "NaN" for r in rts]
+        status = [r[2] if r else "n/a" for r in rts]
+        dat.write("%-14s %s %s %s\n" % (server, " ".join(vals), " ".join(p99s), " ".join(status)))
+EOF
+}
+
+chart() {
+    if ! command -v gnuplot >/dev/null 2>&1; then
+        say "models.sh: gnuplot not found: no chart (apt-get install gnuplot-nox)"
+        return
+    fi
+    local n i x plots="" conns
+    read -r -a conns <<<"$CONNS_LIST"
+    n=${#conns[@]}
+    for ((i = 0; i < n; i++)); do
+        plots+="${plots:+, }'$RESULTS/models.dat' using (\$$((i + 2))/1000):xtic(1) title '${conns[i]} connections' ls $((i + 1))"
+        # labels over the bars: the value in thousands, or the status (n/a, failed)
+        x="(\$0 + ($i - ($n - 1) / 2.0) / ($n + 1.0))"
+        plots+=", '' using $x:(\$$((i + 2))/1000):(sprintf('%.0f', \$$((i + 2))/1000)) with labels rotate by 90 left offset 0,0.4 font ',9' notitle"
+        plots+=", '' using $x:(0):(strcol($((i + 2))) eq 'NaN' ? strcol($((i + 2 + 2 * n))) : '') with labels rotate by 90 left offset 0,0.4 font ',9' tc rgb '#777777' notitle"
+    done
+    # a dashed line between the sockkit models and the anchors, when they come in that order
+    local split
+    split=$(awk '!/^#/ { n++; if ($1 ~ /^(libuv|libevent|raw-epoll|asyncio|socketserver)$/) { if (!a) a = n } else if (a) bad = 1 }
+                 END { if (a > 1 && !bad) print a - 1.5 }' "$RESULTS/models.dat")
+    local common
+    common="set title 'sockkit models vs anchors: echo, 64-byte ping-pong — round trips per second (higher is better)' noenhanced
+set ylabel 'thousand round trips per second'
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set style line 1 lc rgb '#1f77b4'
+set style line 2 lc rgb '#ff7f0e'
+set style line 3 lc rgb '#2ca02c'
+set boxwidth 0.9
+set xtics rotate by -35 left noenhanced nomirror
+set ytics nomirror
+set grid ytics lc rgb '#dddddd'
+set key top right
+set yrange [0:*]
+set offsets 0, 0, graph 0.12, 0
+${split:+set arrow from $split, graph 0 to $split, graph 1 nohead dt 2 lc rgb '#888888'
+set label 'sockkit models' at $split, graph 0.97 right offset -1,0 tc rgb '#555555'
+set label 'anchors' at $split, graph 0.97 left offset 1,0 tc rgb '#555555'}
+plot $plots"
+    gnuplot <<EOF || say "models.sh: gnuplot failed"
+set terminal svg size 1200,650 dynamic font 'DejaVu Sans,12' background rgb 'white'
+set output '$RESULTS/models.svg'
+$common
+set terminal pngcairo size 1400,760 font 'DejaVu Sans,12' background rgb 'white'
+set output '$RESULTS/models.png'
+replot
+EOF
+}
+
+main() {
+    if [ "${BENCH_CHART_ONLY:-0}" = 1 ]; then
+        chart
+        return
+    fi
+    build_all
+    pick_loadgen
+    rm -rf "$LOGS"
+    mkdir -p "$RESULTS" "$LOGS" || exit 1
+    TSV=$LOGS/results.tsv
+    : >"$TSV"
+    local max_conns=0 c pin
+    for c in $CONNS_LIST; do [ "$c" -gt "$max_conns" ] && max_conns=$c; done
+    bench_raise_nofile $((max_conns * 2 + 4096))
+    bench_pin_cpus
+    pin=$BENCH_PIN_NOTE
+    say "== $pin; RLIMIT_NOFILE $(ulimit -Sn); $DURATION s per measurement; logs in $LOGS"
+    local server
+    for server in $SERVERS; do
+        say "== $server"
+        for c in $CONNS_LIST; do
+            measure "$server" "$c"
+        done
+    done
+    META="$(date -u '+%Y-%m-%d %H:%M UTC'), Linux $(uname -r), $(nproc) CPU(s): \
+$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//').\\n\
+Each measurement: a fresh server, \`${LOADGEN[*]##*/} 127.0.0.1:PORT --conns N --size $SIZE --duration $DURATION --json\`\
+$([ "$REPEAT" -gt 1 ] && echo " (median of $REPEAT)"); \
+$pin. reactors runs with --workers 2; select stops at FD_SETSIZE ($SELECT_LIMIT). \
+Ratios are to the libuv and raw-epoll anchors measured in the same run. Produced by bench/models.sh."
+    report
+    chart
+    say "== results in $RESULTS/models.{md,dat,svg,png}"
+}
+
+main "$@"

@@ -1,0 +1,326 @@
+/* Buffered non-blocking streams on the event loop (see sockkit/stream.h).
+ *
+ * Hot path of a request/response exchange: one read into the loop's shared
+ * buffer, the callback writes, the write goes straight to the kernel, and
+ * the watcher is left alone: no allocation and no epoll_ctl. Only a short
+ * write allocates the output buffer and asks for POLLOUT; the buffer is
+ * freed as soon as it drains.
+ *
+ * Closing: the fd is unregistered at once, but released (and on_close run)
+ * from a deferred callback, so on_close never runs inside another callback
+ * and the fd number cannot be reused while the loop still dispatches this
+ * iteration's events. `closing && closed` marks an orderly end (half-close
+ * first), `closed` alone an abort.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "sockkit/stream.h"
+
+enum {
+    /* Reads per readiness event while each one fills the read buffer: a
+     * bulk sender cannot starve the loop's other connections. */
+    STREAM_READS_PER_EVENT = 4,
+    /* First output buffer size; it doubles as needed. */
+    STREAM_OUT_MIN = 16 * 1024,
+    /* Reads that discard unread input before an orderly close (so the
+     * close sends FIN rather than RST when the peer sent more). */
+    STREAM_DISCARD_READS = 4,
+};
+
+static void stream_closer(sk_loop *loop, sk_defer *d);
+static void stream_event(sk_loop *loop, sk_io *io, unsigned events);
+
+/* True while the stream should deliver input. */
+static bool wants_input(const sk_stream *s)
+{
+    return s->reading && !s->throttled && !s->eof && !s->closing && !s->closed;
+}
+
+/* Bring the watcher's events in line with the stream's state; no call at
+ * all when nothing changed. Events 0 keep the registration, so a reset
+ * peer is still noticed (POLLERR/POLLHUP are always reported). */
+static void watch(sk_stream *s)
+{
+    if (s->closed)
+        return;
+    unsigned ev = (wants_input(s) ? SK_POLLIN : 0) | (s->out_len > 0 ? SK_POLLOUT : 0);
+    if (ev == s->io.events && s->io.active)
+        return;
+    int rc = sk_io_start(s->loop, &s->io, ev);
+    if (rc < 0)
+        sk_stream_abort(s, rc);
+}
+
+/* Unregister now; release the fd and report on_close from the loop's
+ * deferred pass. */
+static void end(sk_stream *s)
+{
+    s->closed = true;
+    sk_io_stop(s->loop, &s->io);
+    free(s->out);
+    s->out = NULL;
+    s->out_off = s->out_len = s->out_cap = 0;
+    sk_defer_queue(s->loop, &s->closer);
+}
+
+void sk_stream_abort(sk_stream *s, int err)
+{
+    if (s->closed)
+        return;
+    s->error = err;
+    s->closing = false; /* not an orderly end: no half-close */
+    end(s);
+}
+
+/* Read and drop what the peer already sent, so close(2) sends FIN. */
+static void discard_input(sk_stream *s)
+{
+    uint8_t *buf = sk_loop_read_buffer(s->loop);
+    for (int i = 0; i < STREAM_DISCARD_READS; i++)
+        if (s->transport.ops->read(&s->transport, buf, SK_LOOP_READ_BUFFER) <= 0)
+            return;
+}
+
+static void stream_closer(sk_loop *loop, sk_defer *d)
+{
+    sk_stream *s = d->data;
+    (void)loop;
+    if (s->closing) {
+        s->transport.ops->shutdown_write(&s->transport);
+        if (!s->eof)
+            discard_input(s);
+    }
+    s->transport.ops->close(&s->transport);
+    if (s->cb->on_close)
+        s->cb->on_close(s, s->error); /* may free s */
+}
+
+int sk_stream_open(sk_stream *s, sk_loop *loop, int fd, const sk_stream_callbacks *cb,
+                   void *data)
+{
+    memset(s, 0, sizeof *s);
+    s->loop = loop;
+    s->cb = cb;
+    s->data = data;
+    s->high_water = SK_STREAM_HIGH_WATER;
+    s->low_water = SK_STREAM_LOW_WATER;
+    s->reading = true;
+    sk_transport_plain_init(&s->transport, fd);
+    sk_io_init(&s->io, fd, stream_event, s);
+    sk_defer_init(&s->closer, stream_closer, s);
+    int rc = sk_io_start(loop, &s->io, SK_POLLIN);
+    if (rc < 0) {
+        s->transport.ops->close(&s->transport);
+        s->closed = true;
+    }
+    return rc;
+}
+
+/* Append to the output buffer, growing or compacting it. */
+static int enqueue(sk_stream *s, const uint8_t *data, size_t len)
+{
+    if (len > SIZE_MAX / 4 - s->out_len)
+        return -ENOMEM;
+    size_t need = s->out_len + len;
+    if (s->out_off + need > s->out_cap) {
+        if (s->out_off > 0)
+            memmove(s->out, s->out + s->out_off, s->out_len);
+        s->out_off = 0;
+    }
+    if (need > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap : STREAM_OUT_MIN;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *grown = realloc(s->out, cap);
+        if (!grown)
+            return -ENOMEM;
+        s->out = grown;
+        s->out_cap = cap;
+    }
+    memcpy(s->out + s->out_off + s->out_len, data, len);
+    s->out_len += len;
+    return 0;
+}
+
+int sk_stream_write(sk_stream *s, const void *data, size_t len)
+{
+    if (s->closed || s->closing)
+        return -EPIPE;
+    if (len == 0)
+        return 0;
+    const uint8_t *p = data;
+    if (s->out_len == 0) { /* nothing queued: straight to the kernel */
+        struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
+        ssize_t n = s->transport.ops->writev(&s->transport, &iov, 1);
+        if (n == (ssize_t)len)
+            return 0;
+        if (n < 0 && n != -EAGAIN) {
+            sk_stream_abort(s, (int)n);
+            return -EPIPE;
+        }
+        if (n > 0) {
+            p += n;
+            len -= (size_t)n;
+        }
+    }
+    int rc = enqueue(s, p, len);
+    if (rc < 0) { /* part of the bytes may be gone: the stream is broken */
+        sk_stream_abort(s, rc);
+        return rc;
+    }
+    if (s->out_len > s->high_water)
+        s->throttled = true;
+    watch(s);
+    return 0;
+}
+
+/* Orderly end once the output is written. */
+static void finish(sk_stream *s)
+{
+    if (!s->closed)
+        end(s);
+}
+
+/* Output drained to (or below) the low-water mark, or emptied. */
+static void drained(sk_stream *s, size_t before)
+{
+    bool crossed = before > s->low_water && s->out_len <= s->low_water;
+    if (s->throttled && s->out_len <= s->low_water)
+        s->throttled = false;
+    if (s->out_len == 0) {
+        free(s->out);
+        s->out = NULL;
+        s->out_off = s->out_cap = 0;
+        if (s->closing) {
+            finish(s);
+            return;
+        }
+    }
+    if ((crossed || s->out_len == 0) && s->cb->on_drain && !s->closing)
+        s->cb->on_drain(s);
+}
+
+/* Write queued output until the kernel stops taking it. */
+static void flush(sk_stream *s)
+{
+    size_t before = s->out_len;
+    while (s->out_len > 0) {
+        struct iovec iov = {.iov_base = s->out + s->out_off, .iov_len = s->out_len};
+        ssize_t n = s->transport.ops->writev(&s->transport, &iov, 1);
+        if (n == -EAGAIN)
+            break;
+        if (n < 0) {
+            sk_stream_abort(s, (int)n);
+            return;
+        }
+        s->out_off += (size_t)n;
+        s->out_len -= (size_t)n;
+        if ((size_t)n < iov.iov_len)
+            break; /* the send buffer is full: the next write would fail */
+    }
+    if (s->out_len < before)
+        drained(s, before);
+}
+
+static void got_eof(sk_stream *s)
+{
+    s->eof = true;
+    if (s->cb->on_eof)
+        s->cb->on_eof(s);
+    else
+        sk_stream_close(s);
+}
+
+/* Read into the loop's buffer and deliver; read again only while reads
+ * fill the buffer (a short read emptied the socket). */
+static void read_input(sk_stream *s)
+{
+    uint8_t *buf = sk_loop_read_buffer(s->loop);
+    for (int i = 0; i < STREAM_READS_PER_EVENT; i++) {
+        ssize_t n = s->transport.ops->read(&s->transport, buf, SK_LOOP_READ_BUFFER);
+        if (n > 0) {
+            s->cb->on_read(s, buf, (size_t)n);
+            if ((size_t)n < SK_LOOP_READ_BUFFER || !wants_input(s))
+                return;
+            continue;
+        }
+        if (n == 0)
+            got_eof(s);
+        else if (n != -EAGAIN)
+            sk_stream_abort(s, (int)n);
+        return;
+    }
+}
+
+/* The pending socket error after POLLERR/POLLHUP, as -errno. */
+static int hangup_error(sk_stream *s)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->transport.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+        return -ECONNRESET;
+    return -err;
+}
+
+static void stream_event(sk_loop *loop, sk_io *io, unsigned events)
+{
+    sk_stream *s = io->data;
+    unsigned asked = io->events;
+    (void)loop;
+    if (!(asked & (SK_POLLIN | SK_POLLOUT))) { /* waiting for nothing, yet woken: reset */
+        if (events & (SK_POLLERR | SK_POLLHUP))
+            sk_stream_abort(s, hangup_error(s));
+        return;
+    }
+    if ((asked & SK_POLLOUT) && (events & (SK_POLLOUT | SK_POLLERR | SK_POLLHUP)))
+        flush(s);
+    if ((asked & SK_POLLIN) && (events & (SK_POLLIN | SK_POLLERR | SK_POLLHUP)) &&
+        wants_input(s))
+        read_input(s);
+    watch(s);
+}
+
+size_t sk_stream_pending(const sk_stream *s)
+{
+    return s->out_len;
+}
+
+void sk_stream_set_watermarks(sk_stream *s, size_t high, size_t low)
+{
+    if (low >= high)
+        return; /* not a valid pair: keep the current marks */
+    s->high_water = high;
+    s->low_water = low;
+    if (s->out_len > high)
+        s->throttled = true;
+    else if (s->out_len <= low)
+        s->throttled = false;
+    watch(s);
+}
+
+void sk_stream_pause(sk_stream *s)
+{
+    s->reading = false;
+    watch(s);
+}
+
+void sk_stream_resume(sk_stream *s)
+{
+    s->reading = true;
+    watch(s);
+}
+
+void sk_stream_close(sk_stream *s)
+{
+    if (s->closed || s->closing)
+        return;
+    s->closing = true;
+    if (s->out_len == 0)
+        finish(s);
+    else
+        watch(s); /* stop reading; POLLOUT stays until the output drains */
+}

@@ -1,0 +1,143 @@
+/* Internal: the uring model's rings and connections, shared by
+ * model_uring.c (threads, start and drain), uring_ring.c (ring setup, the
+ * event loop, accepts and timers) and uring_conn.c (connections). */
+#ifndef SK_LIB_URING_H
+#define SK_LIB_URING_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "conn.h"
+#include "server_internal.h"
+
+/* What a completion is about: the low 3 bits of its user_data, the rest a
+ * pointer to the object (allocations are at least 8-byte aligned). A
+ * user_data of 0 is a completion nobody waits for. */
+enum uring_op {
+    URING_OP_RECV = 0,      /* uring_conn: multishot recv */
+    URING_OP_SEND = 1,      /* uring_conn: send of the head of its output queue */
+    URING_OP_CANCEL = 2,    /* uring_conn: cancel of its recv (backpressure) */
+    URING_OP_ACCEPT = 3,    /* uring_acceptor: multishot accept */
+    URING_OP_UNACCEPT = 4,  /* uring_acceptor: cancel of its accept */
+    URING_OP_RESUME = 5,    /* uring_acceptor: end of an accept pause */
+    URING_OP_SWEEP = 6,     /* uring_ring: idle-timeout sweep timer */
+    URING_OP_STOP = 7,      /* uring_ring: the server's stop_fd became readable */
+    URING_OP_MASK = 7,
+};
+
+typedef struct uring_ring uring_ring;
+
+/* One stream listener as seen by one ring. */
+typedef struct uring_acceptor {
+    uring_ring *ring;
+    sk_listener *listener;
+    bool armed;       /* a multishot accept is in flight */
+    bool cancelling;  /* a cancel of it is in flight */
+    bool paused;      /* out of descriptors or memory: accept again later */
+    bool resuming;    /* the pause timer is in flight */
+    bool warned;      /* the pause was logged */
+} uring_acceptor;
+
+/* A piece of a connection's output queue. The kernel reads [off, len) of
+ * the head chunk while a send is in flight; writes append past len. */
+typedef struct uring_chunk {
+    struct uring_chunk *next;
+    size_t off, len, cap;
+    uint8_t data[];
+} uring_chunk;
+
+/* Most chunks one send takes. */
+enum { URING_SEND_IOV = 16 };
+
+/* One connection: the socket, what the service sees, and its requests. */
+typedef struct uring_conn {
+    sk_active active;          /* socket and listener, in the server's active list */
+    sk_conn conn;
+    uring_ring *ring;
+    void *state;               /* the service's per-connection state */
+    struct uring_conn *idle_prev, *idle_next; /* ring's list, least recently active first */
+    struct uring_conn *dirty_next;            /* ring's list of connections to update */
+    int64_t started_ms, active_ms;
+    uring_chunk *out_head, *out_tail;
+    size_t out_bytes;          /* queued, not yet sent */
+    struct msghdr send_msg;    /* a send of several chunks: stable while in flight */
+    struct iovec send_iov[URING_SEND_IOV];
+    int end_rc;                /* why it ends: 0, or -errno */
+    bool in_idle, dirty;
+    bool recv_armed, send_armed, cancel_armed;
+    bool paused;               /* output above the high-water mark: not reading */
+    bool eof;                  /* the peer half-closed */
+    bool ending;               /* closes once its output is written */
+    bool forced;               /* closes now, output dropped */
+    bool shut;                 /* shutdown(2) done to end its requests */
+} uring_conn;
+
+struct uring_ring {
+    sk_server *srv;
+    struct io_uring uring;
+    bool uring_ready;
+    struct io_uring_buf_ring *bufs; /* provided receive buffers (group 0) */
+    uint8_t *buf_mem;
+    unsigned buf_adds;              /* buffers given back since the last advance */
+    bool bufs_registered;
+    uring_acceptor *acceptors;
+    size_t nacceptors;
+    uring_conn *idle_head, *idle_tail;
+    uring_conn *dirty;
+    uring_chunk *free_chunks;       /* spare CHUNK-size output chunks */
+    unsigned nfree_chunks;
+    size_t nconns;
+    int64_t now_ms;                 /* monotonic time of this loop turn */
+    bool stopping, stop_armed, sweep_armed, loop_warned;
+    struct __kernel_timespec sweep_ts, pause_ts;
+    int init_err;                   /* setup result, read by ring 0 */
+    pthread_t thread;
+    struct uring_group *group;      /* the rings of the server (model_uring.c) */
+};
+
+/* Set up ring r for srv (called on the thread that runs it). Returns 0 or
+ * -errno (-ENOSYS / -EPERM when io_uring is unavailable). */
+int uring_ring_init(uring_ring *r, sk_server *srv);
+
+/* Run r's event loop until shutdown began and its connections are gone. */
+void uring_ring_run(uring_ring *r);
+
+/* Release what uring_ring_init set up (safe after a failed init). */
+void uring_ring_fini(uring_ring *r);
+
+/* A free submission entry (submits the queue when full), or NULL. */
+struct io_uring_sqe *uring_sqe(uring_ring *r);
+
+/* Tag a submission with its object and operation. */
+void uring_sqe_tag(struct io_uring_sqe *sqe, void *obj, enum uring_op op);
+
+/* Receive buffer bid, and giving it back to the kernel (takes effect at
+ * the end of the loop turn). */
+const uint8_t *uring_buffer(uring_ring *r, unsigned bid);
+void uring_buffer_recycle(uring_ring *r, unsigned bid);
+
+/* The buffer group that multishot recvs select from. */
+enum { URING_BGID = 0 };
+
+/* Start serving a connection accepted by ring r on listener l. */
+void uring_conn_open(uring_ring *r, sk_listener *l, int fd);
+
+/* Completions of a connection's requests. */
+void uring_conn_recv_done(uring_conn *c, const struct io_uring_cqe *cqe);
+void uring_conn_send_done(uring_conn *c, int res);
+void uring_conn_cancel_done(uring_conn *c);
+
+/* Submit what the connections touched this turn need (sends, recvs,
+ * cancels) and free the finished ones. */
+void uring_conns_update(uring_ring *r);
+
+/* Close the connections silent for --idle-timeout. */
+void uring_conns_sweep(uring_ring *r);
+
+/* Free the ring's spare output chunks. */
+void uring_chunks_release(uring_ring *r);
+
+#endif

@@ -1,0 +1,439 @@
+/* A connection under the uring model. A multishot recv delivers the
+ * peer's bytes (in provided buffers) to the service's on_data; what the
+ * service writes is queued in chunks and sent in order, one send (or
+ * sendmsg of several chunks) in flight at a time, a partial send
+ * continued by the next. Above
+ * OUT_HIGH_WATER queued bytes the recv is cancelled until the queue drains
+ * below OUT_LOW_WATER (backpressure).
+ *
+ * Completions only change the connection and put it on the ring's dirty
+ * list; at the end of the loop turn uring_conns_update submits what each
+ * needs, so all of a turn's writes to a connection go out in one send.
+ * A connection ends gracefully (its output is written first) or forcibly
+ * (output dropped); either way shutdown(2) ends the requests still in
+ * flight, and it is freed once none is. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deadline.h"
+#include "sockkit/error.h"
+#include "uring.h"
+
+enum {
+    OUT_HIGH_WATER = 1024 * 1024, /* stop reading above this many queued bytes */
+    OUT_LOW_WATER = 256 * 1024,   /* read again below this */
+    CHUNK = 16 * 1024,            /* output chunk size (bigger writes get their own) */
+    CHUNK_SPARES = 256,           /* spare chunks a ring keeps */
+};
+
+/* ---- lists ----------------------------------------------------------- */
+
+static void mark_dirty(uring_conn *c)
+{
+    if (c->dirty)
+        return;
+    c->dirty = true;
+    c->dirty_next = c->ring->dirty;
+    c->ring->dirty = c;
+}
+
+static void idle_remove(uring_conn *c)
+{
+    uring_ring *r = c->ring;
+    if (!c->in_idle)
+        return;
+    if (c->idle_prev)
+        c->idle_prev->idle_next = c->idle_next;
+    else
+        r->idle_head = c->idle_next;
+    if (c->idle_next)
+        c->idle_next->idle_prev = c->idle_prev;
+    else
+        r->idle_tail = c->idle_prev;
+    c->idle_prev = c->idle_next = NULL;
+    c->in_idle = false;
+}
+
+/* Note activity: the connection moves to the back of the idle list. */
+static void touch(uring_conn *c)
+{
+    uring_ring *r = c->ring;
+    if (c->forced)
+        return;
+    c->active_ms = r->now_ms;
+    if (c->in_idle && r->idle_tail == c)
+        return;
+    idle_remove(c);
+    c->idle_prev = r->idle_tail;
+    if (r->idle_tail)
+        r->idle_tail->idle_next = c;
+    else
+        r->idle_head = c;
+    r->idle_tail = c;
+    c->in_idle = true;
+}
+
+/* ---- the output queue ------------------------------------------------ */
+
+static uring_chunk *chunk_get(uring_ring *r, size_t need)
+{
+    uring_chunk *k;
+    if (need <= CHUNK && r->free_chunks) {
+        k = r->free_chunks;
+        r->free_chunks = k->next;
+        r->nfree_chunks--;
+    } else {
+        size_t cap = need > CHUNK ? need : CHUNK;
+        k = malloc(sizeof *k + cap);
+        if (!k)
+            return NULL;
+        k->cap = cap;
+    }
+    k->next = NULL;
+    k->off = k->len = 0;
+    return k;
+}
+
+static void chunk_put(uring_ring *r, uring_chunk *k)
+{
+    if (k->cap != CHUNK || r->nfree_chunks >= CHUNK_SPARES) {
+        free(k);
+        return;
+    }
+    k->next = r->free_chunks;
+    r->free_chunks = k;
+    r->nfree_chunks++;
+}
+
+void uring_chunks_release(uring_ring *r)
+{
+    while (r->free_chunks) {
+        uring_chunk *k = r->free_chunks;
+        r->free_chunks = k->next;
+        free(k);
+    }
+    r->nfree_chunks = 0;
+}
+
+static int out_append(uring_conn *c, const uint8_t *data, size_t len)
+{
+    while (len > 0) {
+        uring_chunk *t = c->out_tail;
+        if (!t || t->len == t->cap) {
+            t = chunk_get(c->ring, len);
+            if (!t)
+                return -ENOMEM;
+            if (c->out_tail)
+                c->out_tail->next = t;
+            else
+                c->out_head = t;
+            c->out_tail = t;
+        }
+        size_t n = t->cap - t->len < len ? t->cap - t->len : len;
+        memcpy(t->data + t->len, data, n);
+        t->len += n;
+        c->out_bytes += n;
+        data += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* n bytes from the head of the queue were sent. */
+static void out_consume(uring_conn *c, size_t n)
+{
+    c->out_bytes -= n;
+    while (n > 0) {
+        uring_chunk *h = c->out_head;
+        size_t step = h->len - h->off < n ? h->len - h->off : n;
+        h->off += step;
+        n -= step;
+        if (h->off < h->len)
+            return;
+        c->out_head = h->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+        chunk_put(c->ring, h);
+    }
+}
+
+static void out_drop(uring_conn *c)
+{
+    while (c->out_head) {
+        uring_chunk *h = c->out_head;
+        c->out_head = h->next;
+        chunk_put(c->ring, h);
+    }
+    c->out_tail = NULL;
+    c->out_bytes = 0;
+}
+
+/* sk_conn_write: queue the bytes; they go out at the end of the turn. */
+static int uring_write(sk_conn *conn, const void *data, size_t len)
+{
+    uring_conn *c = conn->model_data;
+    if (c->forced)
+        return -EPIPE;
+    mark_dirty(c);
+    return out_append(c, data, len);
+}
+
+static const sk_conn_ops uring_conn_ops = {.write = uring_write};
+
+/* ---- events ---------------------------------------------------------- */
+
+/* End the connection: gracefully (write what is queued first) or
+ * forcibly. A forced end overrides a graceful one; the first reason that
+ * is an error is the one logged. */
+static void conn_end(uring_conn *c, int rc, bool forced)
+{
+    if (c->forced || (c->ending && !forced))
+        return;
+    if (!c->ending || c->end_rc == 0)
+        c->end_rc = rc;
+    c->ending = true;
+    if (forced) {
+        c->forced = true;
+        idle_remove(c);
+    }
+    mark_dirty(c);
+}
+
+/* After a service callback: a negative result or sk_conn_close ends it. */
+static void after_callback(uring_conn *c, int rc)
+{
+    if (rc < 0)
+        conn_end(c, rc, false);
+    else if (c->conn.closing)
+        conn_end(c, 0, false);
+}
+
+static void conn_data(uring_conn *c, const uint8_t *data, size_t len)
+{
+    const sk_service *svc = c->active.listener->service;
+    c->conn.bytes_in += len;
+    touch(c);
+    after_callback(c, svc->on_data(&c->conn, c->state, data, len));
+}
+
+/* The peer half-closed. Nothing can call the service again, so once
+ * on_eof (if any) returns, the connection ends after its output. */
+static void conn_eof(uring_conn *c)
+{
+    const sk_service *svc = c->active.listener->service;
+    c->eof = true;
+    int rc = svc->on_eof ? svc->on_eof(&c->conn, c->state) : 0;
+    conn_end(c, rc < 0 ? rc : 0, false);
+}
+
+void uring_conn_recv_done(uring_conn *c, const struct io_uring_cqe *cqe)
+{
+    uring_ring *r = c->ring;
+    if (!(cqe->flags & IORING_CQE_F_MORE))
+        c->recv_armed = false; /* ended: re-armed by update if still wanted */
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        if (cqe->res > 0 && !c->ending)
+            conn_data(c, uring_buffer(r, bid), (size_t)cqe->res);
+        uring_buffer_recycle(r, bid);
+    }
+    if (cqe->res == 0 && !c->ending)
+        conn_eof(c);
+    else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
+        conn_end(c, cqe->res, true);
+    mark_dirty(c);
+}
+
+void uring_conn_send_done(uring_conn *c, int res)
+{
+    c->send_armed = false;
+    if (res > 0) {
+        out_consume(c, (size_t)res);
+        touch(c);
+    } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
+        conn_end(c, res == -ECANCELED ? -EPIPE : res, true);
+    }
+    mark_dirty(c);
+}
+
+void uring_conn_cancel_done(uring_conn *c)
+{
+    c->cancel_armed = false; /* if the recv goes on, update cancels again */
+    mark_dirty(c);
+}
+
+/* ---- opening and closing --------------------------------------------- */
+
+void uring_conn_open(uring_ring *r, sk_listener *l, int fd)
+{
+    uring_conn *c = calloc(1, sizeof *c);
+    sk_sock sock = {.fd = fd, .family = l->sock.family, .type = SOCK_STREAM, .timeout_ms = 0};
+    if (!c) {
+        sk_sock_close(&sock);
+        return;
+    }
+    c->active.listener = l;
+    c->active.sock = sock;
+    c->ring = r;
+    int rc = sk_server_track(r->srv, &c->active);
+    if (rc < 0) {
+        if (rc == -EUSERS)
+            sk_server_refuse(l, &c->active.sock);
+        sk_sock_close(&c->active.sock);
+        free(c);
+        return;
+    }
+    char peer[SK_ADDRSTRLEN];
+    if (sk_sock_peer_name(&c->active.sock, peer, sizeof peer) < 0)
+        snprintf(peer, sizeof peer, "?");
+    sk_conn_init(&c->conn, &uring_conn_ops, c, peer);
+    c->started_ms = sk_monotonic_ms();
+    r->nconns++;
+    touch(c);
+    mark_dirty(c);
+    const sk_service *svc = l->service;
+    sk_server_logf(r->srv, SK_LOG_INFO, "open %s %s from %s", svc->name, l->name, peer);
+    c->state = calloc(1, svc->state_size ? svc->state_size : 1);
+    if (!c->state)
+        conn_end(c, -ENOMEM, true);
+    else if (svc->on_open)
+        after_callback(c, svc->on_open(&c->conn, c->state));
+}
+
+/* The same line as the blocking models (serve_stream.c). */
+static void log_close(sk_listener *l, const sk_conn *conn, int64_t started_ms, int rc)
+{
+    char why[128] = "";
+    bool idle = rc == -ETIMEDOUT;
+    if (idle)
+        snprintf(why, sizeof why, " (idle timeout)");
+    else if (rc < 0)
+        snprintf(why, sizeof why, " (%s)", sk_strerror(rc));
+    sk_server_logf(l->server, rc < 0 && !idle ? SK_LOG_ERROR : SK_LOG_INFO,
+                   "close %s %s from %s: %llu bytes in, %llu bytes out, %.3f s%s",
+                   l->service->name, l->name, conn->peer, (unsigned long long)conn->bytes_in,
+                   (unsigned long long)conn->bytes_out, (double)(sk_monotonic_ms() - started_ms) / 1000.0, why);
+}
+
+/* Nothing is in flight any more: close and free. */
+static void conn_finish(uring_conn *c)
+{
+    uring_ring *r = c->ring;
+    sk_listener *l = c->active.listener;
+    if (c->state) {
+        if (l->service->on_close)
+            l->service->on_close(&c->conn, c->state);
+        free(c->state);
+    }
+    int rc = c->end_rc;
+    if (rc == 0 && !c->shut)
+        sk_sock_shutdown(&c->active.sock, SHUT_WR); /* orderly FIN after the last reply */
+    if (rc == -ECONNRESET || rc == -EPIPE)
+        rc = 0; /* the peer left: routine, not a server error */
+    log_close(l, &c->conn, c->started_ms, rc);
+    idle_remove(c);
+    out_drop(c);
+    r->nconns--;
+    sk_server_untrack(r->srv, &c->active);
+    sk_sock_close(&c->active.sock);
+    free(c);
+}
+
+/* ---- submitting ------------------------------------------------------ */
+
+static void submit_recv(uring_conn *c)
+{
+    struct io_uring_sqe *sqe = uring_sqe(c->ring);
+    if (!sqe) {
+        conn_end(c, -ENOMEM, true);
+        return;
+    }
+    io_uring_prep_recv_multishot(sqe, c->active.sock.fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = URING_BGID;
+    uring_sqe_tag(sqe, c, URING_OP_RECV);
+    c->recv_armed = true;
+}
+
+static void submit_cancel(uring_conn *c)
+{
+    struct io_uring_sqe *sqe = uring_sqe(c->ring);
+    if (!sqe)
+        return; /* tried again at the next update */
+    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)c | URING_OP_RECV, 0);
+    uring_sqe_tag(sqe, c, URING_OP_CANCEL);
+    c->cancel_armed = true;
+}
+
+static void submit_send(uring_conn *c)
+{
+    struct io_uring_sqe *sqe = uring_sqe(c->ring);
+    if (!sqe) {
+        conn_end(c, -ENOMEM, true);
+        return;
+    }
+    uring_chunk *h = c->out_head;
+    if (!h->next) {
+        io_uring_prep_send(sqe, c->active.sock.fd, h->data + h->off, h->len - h->off, MSG_NOSIGNAL);
+    } else { /* several chunks: one sendmsg gathers them */
+        int n = 0;
+        for (; h && n < URING_SEND_IOV; h = h->next, n++)
+            c->send_iov[n] = (struct iovec){.iov_base = h->data + h->off, .iov_len = h->len - h->off};
+        c->send_msg = (struct msghdr){.msg_iov = c->send_iov, .msg_iovlen = (size_t)n};
+        io_uring_prep_sendmsg(sqe, c->active.sock.fd, &c->send_msg, MSG_NOSIGNAL);
+    }
+    uring_sqe_tag(sqe, c, URING_OP_SEND);
+    c->send_armed = true;
+}
+
+/* Read while the output queue is short, not while it is long. */
+static void flow_control(uring_conn *c)
+{
+    if (c->out_bytes > OUT_HIGH_WATER)
+        c->paused = true;
+    else if (c->out_bytes < OUT_LOW_WATER)
+        c->paused = false;
+    bool want = !c->eof && !c->paused;
+    if (want && !c->recv_armed)
+        submit_recv(c);
+    else if (!want && c->recv_armed && !c->cancel_armed)
+        submit_cancel(c);
+}
+
+/* Bring one connection to the state it wants. Frees it when finished. */
+static void conn_update(uring_conn *c)
+{
+    if (c->forced && !c->send_armed)
+        out_drop(c);
+    if (!c->ending)
+        flow_control(c);
+    if (!c->send_armed && c->out_head)
+        submit_send(c);
+    bool flushed = !c->send_armed && !c->out_head;
+    if (c->ending && !c->shut && (flushed || c->forced) && (c->recv_armed || c->send_armed)) {
+        /* wakes the recv (EOF) and a stuck send (EPIPE) */
+        sk_sock_shutdown(&c->active.sock, SHUT_RDWR);
+        c->shut = true;
+    }
+    if (c->ending && flushed && !c->recv_armed && !c->cancel_armed)
+        conn_finish(c);
+}
+
+void uring_conns_update(uring_ring *r)
+{
+    while (r->dirty) {
+        uring_conn *c = r->dirty;
+        r->dirty = c->dirty_next;
+        c->dirty = false;
+        conn_update(c);
+    }
+}
+
+void uring_conns_sweep(uring_ring *r)
+{
+    int idle_ms = r->srv->cfg.idle_timeout_ms;
+    while (r->idle_head && r->now_ms - r->idle_head->active_ms >= idle_ms)
+        conn_end(r->idle_head, -ETIMEDOUT, true);
+}
