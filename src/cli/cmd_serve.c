@@ -45,7 +45,7 @@ static void serve_usage(FILE *out)
         fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
     fprintf(out,
             "\noptions:\n"
-            "  -m, --model M         concurrency model (default thread): iterative, thread, fork,\n"
+            "  -m, --model M         concurrency model (default epoll): iterative, thread, fork,\n"
             "                        prefork, pool, select, poll, epoll, reactors, uring\n"
             "  -w, --workers N       threads/processes for pool, prefork, reactors (default: cores)\n"
             "      --max-conns N     serve at most N connections at once; close the excess\n"
@@ -244,7 +244,7 @@ static int run_server(sk_server *srv, const serve_options *o, const sigset_t *st
 
 int sk_cmd_serve(int argc, char **argv)
 {
-    serve_options o = {.model = SK_MODEL_THREAD, .grace_ms = 5000, .log_level = SK_LOG_INFO};
+    serve_options o = {.model = SK_MODEL_EPOLL, .grace_ms = 5000, .log_level = SK_LOG_INFO};
     int prc = parse_options(argc, argv, &o);
     if (prc != 0)
         return prc > 0 ? 0 : 2;
@@ -261,11 +261,6 @@ int sk_cmd_serve(int argc, char **argv)
                             .log = sk_serve_log_stderr, .log_user = &o.log_level};
     sk_server *srv;
     int rc = sk_server_create(&srv, &cfg);
-    if (rc == -ENOTSUP) {
-        fprintf(stderr, "sk: serve: model '%s' is not available in this build\n",
-                sk_model_name(o.model));
-        return 2;
-    }
     if (rc < 0) {
         fprintf(stderr, "sk: serve: %s\n", sk_strerror(rc));
         return 1;

@@ -47,8 +47,6 @@ typedef struct sk_model_ops {
 
 /* iterative and thread (model_blocking.c). */
 extern const sk_model_ops sk_model_blocking_ops;
-/* Declared weak while their files are being written: an absent model is
- * NULL in the table and sk_server_create reports -ENOTSUP. */
 /* fork and prefork (model_fork.c). */
 extern const sk_model_ops sk_model_fork_ops;
 /* pool (model_pool.c). */
