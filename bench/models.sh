@@ -12,7 +12,10 @@
 # when two are available, so the ratios compare like with like.
 #
 # Output: a table on stdout (round trips/s, p99 latency, ratio to libuv and
-# to raw-epoll measured in the same run), and in bench/results/: models.md
+# to raw-epoll measured in the same run; and the server's CPU time per round
+# trip with its ratio to the anchors' — the figure that still compares
+# servers when the load generator, on its one CPU, is the bottleneck),
+# and in bench/results/: models.md
 # (the table as markdown), models.dat (the data), models.svg and models.png
 # (grouped bars, with gnuplot). A server that cannot start is "n/a" (with the
 # reason); one that fails under load is "failed"; the run goes on.
@@ -110,11 +113,11 @@ server_cmd() {
     esac
 }
 
-# record SERVER CONNS STATUS RATE P99 NOTE
+# record SERVER CONNS STATUS RATE P99 NOTE CPU_US
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${7:--}" >>"$TSV"
     case $3 in
-    ok) say "   $1 @ $2: $4 round trips/s, p99 $5 us${6:+ ($6)}" ;;
+    ok) say "   $1 @ $2: $4 round trips/s, p99 $5 us, server CPU $7 us/rt${6:+ ($6)}" ;;
     *) say "   $1 @ $2: $3${6:+ ($6)}" ;;
     esac
 }
@@ -134,16 +137,16 @@ measure() {
     for ((i = 1; i <= REPEAT; i++)); do
         measure_once "$name" "$conns" "$LOGS/$name-$conns-$i"
         [ "$STATUS" = ok ] || break # n/a or failed: no point repeating
-        runs+=("$RATE $P99 $NOTE")
+        runs+=("$RATE $P99 $CPU_US $NOTE")
     done
     if [ "$STATUS" != ok ]; then
         record "$name" "$conns" "$STATUS" - - "$NOTE"
         return
     fi
     pick=$(printf '%s\n' "${runs[@]}" | sort -g -k1,1 | sed -n "$(((${#runs[@]} + 1) / 2))p")
-    read -r RATE P99 NOTE <<<"$pick"
+    read -r RATE P99 CPU_US NOTE <<<"$pick"
     [ "$REPEAT" -gt 1 ] && NOTE="median of $REPEAT${NOTE:+; $NOTE}"
-    record "$name" "$conns" ok "$RATE" "$P99" "$NOTE"
+    record "$name" "$conns" ok "$RATE" "$P99" "$NOTE" "$CPU_US"
 }
 
 # loadgen_error FILE: the load generator's last two messages, on one line.
@@ -155,10 +158,11 @@ loadgen_error() {
 }
 
 # measure_once SERVER CONNS LOGPREFIX: start CMD, check one echo, load it,
-# stop it. Sets STATUS (ok, n/a, failed), RATE, P99 and NOTE.
+# stop it. Sets STATUS (ok, n/a, failed), RATE, P99, CPU_US (the server's
+# CPU time per round trip, µs, over the warmup and the measured run) and NOTE.
 measure_once() {
-    local name=$1 conns=$2 log=$3 parsed errors mism rts rc alive=1
-    STATUS=failed RATE=- P99=- NOTE=""
+    local name=$1 conns=$2 log=$3 parsed errors mism rts rc alive=1 cpu0 cpu1
+    STATUS=failed RATE=- P99=- CPU_US=- NOTE=""
     if ! bench_start "$log" "${CMD[@]}"; then
         STATUS=n/a NOTE=$BENCH_REASON
         return
@@ -168,6 +172,7 @@ measure_once() {
         NOTE="no echo before the load"
         return
     fi
+    cpu0=$(bench_group_cpu_ticks "$BENCH_PID")
     # In the background, so that a signal to this script is handled at once.
     timeout -k 5 $((${DURATION%.*} * 2 + 60)) "${CLIENT_PIN[@]}" "${LOADGEN[@]}" "127.0.0.1:$BENCH_PORT" \
         --conns "$conns" --size "$SIZE" --duration "$DURATION" --json >"$log.json" 2>"$log.bench.err" &
@@ -176,6 +181,7 @@ measure_once() {
     rc=$?
     LOADGEN_PID=""
     bench_alive "$BENCH_PID" || alive=0
+    cpu1=$(bench_group_cpu_ticks "$BENCH_PID")
     bench_stop "$BENCH_PID"
     if [ "$alive" = 0 ]; then
         NOTE="server exited: $(bench_last_line "$log.err" "no message")"
@@ -196,6 +202,9 @@ print(r["round_trips_per_s"], r["latency_us"]["p99"], r["errors"], r["mismatches
         return
     fi
     STATUS=ok
+    # The load ran for the warmup (1 s, sk bench's default) plus DURATION.
+    CPU_US=$(python3 -c 'import os, sys; t, r, d = map(float, sys.argv[1:]); print("%.2f" % (t / os.sysconf("SC_CLK_TCK") * 1e6 / (r * (d + 1))))' \
+        "$((cpu1 - cpu0))" "$RATE" "$DURATION")
     [ "$errors" = 0 ] || NOTE="$errors connection errors"
 }
 
@@ -220,7 +229,22 @@ def ratio(server, conns, anchor):
     return "%.2f" % (a / b) if a is not None and b else "n/a"
 
 
-head = ["server", "conns", "round trips/s", "p99 µs", "ratio to libuv", "ratio to raw-epoll", "notes"]
+def cpu(server, conns):
+    r = res.get((server, conns))
+    try:
+        return float(r[6]) if r and r[2] == "ok" else None
+    except (IndexError, ValueError):
+        return None
+
+
+def efficiency(server, conns, anchor):
+    # CPU per round trip of the anchor over the server's: > 1 is less work.
+    a, b = cpu(server, conns), cpu(anchor, conns)
+    return "%.2f" % (b / a) if a and b else "n/a"
+
+
+head = ["server", "conns", "round trips/s", "p99 µs", "ratio to libuv", "ratio to raw-epoll",
+        "CPU µs/rt", "CPU ratio to libuv", "CPU ratio to raw-epoll", "notes"]
 table = []
 for conns in conns_list:
     for server in servers:
@@ -229,14 +253,17 @@ for conns in conns_list:
             continue
         status, rt, p99, note = r[2], r[3], r[4], r[5]
         if status == "ok":
+            c = cpu(server, conns)
             cells = ["{:,.0f}".format(float(rt)), "{:,.0f}".format(float(p99)),
-                     ratio(server, conns, "libuv"), ratio(server, conns, "raw-epoll")]
+                     ratio(server, conns, "libuv"), ratio(server, conns, "raw-epoll"),
+                     "%.2f" % c if c else "n/a", efficiency(server, conns, "libuv"),
+                     efficiency(server, conns, "raw-epoll")]
         else:
-            cells = [status, "-", "-", "-"]
+            cells = [status, "-", "-", "-", "-", "-", "-"]
         table.append([server, "{:,}".format(int(conns))] + cells + [note])
 
 widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
-right = {1, 2, 3, 4, 5}
+right = {1, 2, 3, 4, 5, 6, 7, 8}
 def fmt(cells):
     return "  ".join(c.rjust(w) if i in right else c.ljust(w)
                      for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -347,7 +374,9 @@ $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//'
 Each measurement: a fresh server, \`${LOADGEN[*]##*/} 127.0.0.1:PORT --conns N --size $SIZE --duration $DURATION --json\`\
 $([ "$REPEAT" -gt 1 ] && echo " (median of $REPEAT)"); \
 $pin. reactors runs with --workers 2; select stops at FD_SETSIZE ($SELECT_LIMIT). \
-Ratios are to the libuv and raw-epoll anchors measured in the same run. Produced by bench/models.sh."
+Ratios are to the libuv and raw-epoll anchors measured in the same run. \
+CPU µs/rt: the server's CPU time (all its processes) per round trip over the run; a CPU ratio is the anchor's \
+CPU per round trip over the server's (> 1: the server does less work per round trip). Produced by bench/models.sh."
     report
     chart
     say "== results in $RESULTS/models.{md,dat,svg,png}"
