@@ -1,7 +1,5 @@
 /* sk connect: the netcat client. Connects to an endpoint and relays stdin
  * to the peer and the peer to stdout (relay.h). */
-#include <getopt.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -11,18 +9,6 @@
 #include "sockkit/addr.h"
 #include "sockkit/error.h"
 #include "sockkit/sock.h"
-
-/* parse_args result meaning "go on and connect". */
-#define PARSE_OK (-1)
-
-struct connect_opts {
-    bool udp;
-    bool verbose;
-    bool quiet;
-    int family;      /* AF_UNSPEC, or AF_INET / AF_INET6 for -4 / -6 */
-    int wait_ms;     /* -w in milliseconds, -1 when not given */
-    sk_endpoint ep;
-};
 
 static void usage(FILE *out)
 {
@@ -58,74 +44,7 @@ static void usage(FILE *out)
           out);
 }
 
-static int bad_option(char **argv, int opt)
-{
-    if (opt == ':')
-        fprintf(stderr, "sk: connect: option '%s' needs a value\n", argv[optind - 1]);
-    else if (optopt)
-        fprintf(stderr, "sk: connect: invalid option '-%c'\n", optopt);
-    else
-        fprintf(stderr, "sk: connect: invalid option '%s'\n", argv[optind - 1]);
-    fputs("'sk connect --help' lists the options.\n", stderr);
-    return 2;
-}
-
-static int parse_options(int argc, char **argv, struct connect_opts *o)
-{
-    static const struct option longopts[] = {
-        {"udp", no_argument, NULL, 'u'},     {"wait", required_argument, NULL, 'w'},
-        {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0},
-    };
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":uw:vq46h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'u': o->udp = true; break;
-        case 'v': o->verbose = true; o->quiet = false; break;
-        case 'q': o->quiet = true; o->verbose = false; break;
-        case '4': o->family = AF_INET; break;
-        case '6': o->family = AF_INET6; break;
-        case 'h': usage(stdout); return 0;
-        case 'w':
-            if (sk_nc_parse_seconds(optarg, &o->wait_ms) < 0) {
-                fprintf(stderr, "sk: connect: bad -w value \"%s\" (seconds > 0)\n", optarg);
-                return 2;
-            }
-            break;
-        default: return bad_option(argv, opt);
-        }
-    }
-    return PARSE_OK;
-}
-
-/* Options, then exactly one ENDPOINT. Returns PARSE_OK or an exit status. */
-static int parse_args(int argc, char **argv, struct connect_opts *o)
-{
-    int rc = parse_options(argc, argv, o);
-    if (rc != PARSE_OK)
-        return rc;
-    if (argc - optind != 1) {
-        fputs(argc == optind ? "sk: connect: missing ENDPOINT\n"
-                             : "sk: connect: one ENDPOINT expected\n", stderr);
-        usage(stderr);
-        return 2;
-    }
-    char err[SK_ERRBUF_SIZE];
-    if (sk_endpoint_parse(argv[optind], &o->ep, err, sizeof err) < 0) {
-        fprintf(stderr, "sk: connect: %s\n", err);
-        return 2;
-    }
-    if (o->ep.scheme == SK_SCHEME_UDP)
-        o->udp = true;
-    if (o->udp && o->ep.scheme != SK_SCHEME_NONE && o->ep.scheme != SK_SCHEME_UDP) {
-        fprintf(stderr, "sk: connect: -u does not apply to a %s: endpoint\n",
-                o->ep.scheme == SK_SCHEME_TCP ? "tcp" : "unix");
-        return 2;
-    }
-    return PARSE_OK;
-}
-
-static int open_connection(struct connect_opts *o, sk_sock *s)
+static int open_connection(sk_nc_opts *o, sk_sock *s)
 {
     int socktype = o->udp ? SOCK_DGRAM : SOCK_STREAM;
     char err[SK_ERRBUF_SIZE] = "";
@@ -147,9 +66,10 @@ static int open_connection(struct connect_opts *o, sk_sock *s)
 
 int sk_cmd_connect(int argc, char **argv)
 {
-    struct connect_opts o = {.family = AF_UNSPEC, .wait_ms = -1};
-    int rc = parse_args(argc, argv, &o);
-    if (rc != PARSE_OK)
+    static const sk_nc_command cmd = {.name = "connect", .usage = usage};
+    sk_nc_opts o;
+    int rc = sk_nc_parse(argc, argv, &cmd, &o);
+    if (rc != SK_NC_PARSE_OK)
         return rc;
     sk_sock s;
     if (open_connection(&o, &s) < 0)

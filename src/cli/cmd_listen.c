@@ -2,7 +2,6 @@
  * (or, with -k, one client after another) and relays stdin to it and it to
  * stdout (relay.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,20 +17,8 @@
 #include "sockkit/error.h"
 #include "sockkit/sock.h"
 
-/* parse_args result meaning "go on and listen". */
-#define PARSE_OK (-1)
 /* Room for the first datagram of a UDP session (any datagram fits). */
 #define DGRAM_MAX 65536
-
-struct listen_opts {
-    bool udp;
-    bool keep_open;
-    bool verbose;
-    bool quiet;
-    int family;      /* AF_UNSPEC, or AF_INET / AF_INET6 for -4 / -6 */
-    int wait_ms;     /* -w in milliseconds, -1 when not given */
-    sk_endpoint ep;
-};
 
 /* The Unix socket file to remove when sk exits, also on SIGINT / SIGTERM /
  * SIGHUP ("" when none). Process state of the CLI, set once. */
@@ -77,77 +64,19 @@ static void usage(FILE *out)
           out);
 }
 
-static int bad_option(char **argv, int opt)
+/* sk_nc_parse, then what only listen refuses. Returns SK_NC_PARSE_OK or an
+ * exit status. */
+static int parse_args(int argc, char **argv, sk_nc_opts *o)
 {
-    if (opt == ':')
-        fprintf(stderr, "sk: listen: option '%s' needs a value\n", argv[optind - 1]);
-    else if (optopt)
-        fprintf(stderr, "sk: listen: invalid option '-%c'\n", optopt);
-    else
-        fprintf(stderr, "sk: listen: invalid option '%s'\n", argv[optind - 1]);
-    fputs("'sk listen --help' lists the options.\n", stderr);
-    return 2;
-}
-
-static int parse_options(int argc, char **argv, struct listen_opts *o)
-{
-    static const struct option longopts[] = {
-        {"keep-open", no_argument, NULL, 'k'}, {"udp", no_argument, NULL, 'u'},
-        {"wait", required_argument, NULL, 'w'}, {"verbose", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    while ((opt = getopt_long(argc, argv, ":kuw:vq46h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'k': o->keep_open = true; break;
-        case 'u': o->udp = true; break;
-        case 'v': o->verbose = true; o->quiet = false; break;
-        case 'q': o->quiet = true; o->verbose = false; break;
-        case '4': o->family = AF_INET; break;
-        case '6': o->family = AF_INET6; break;
-        case 'h': usage(stdout); return 0;
-        case 'w':
-            if (sk_nc_parse_seconds(optarg, &o->wait_ms) < 0) {
-                fprintf(stderr, "sk: listen: bad -w value \"%s\" (seconds > 0)\n", optarg);
-                return 2;
-            }
-            break;
-        default: return bad_option(argv, opt);
-        }
-    }
-    return PARSE_OK;
-}
-
-/* Options, then exactly one ENDPOINT. Returns PARSE_OK or an exit status. */
-static int parse_args(int argc, char **argv, struct listen_opts *o)
-{
-    int rc = parse_options(argc, argv, o);
-    if (rc != PARSE_OK)
+    static const sk_nc_command cmd = {.name = "listen", .keep_open = true, .usage = usage};
+    int rc = sk_nc_parse(argc, argv, &cmd, o);
+    if (rc != SK_NC_PARSE_OK)
         return rc;
-    if (argc - optind != 1) {
-        fputs(argc == optind ? "sk: listen: missing ENDPOINT\n"
-                             : "sk: listen: one ENDPOINT expected\n", stderr);
-        usage(stderr);
-        return 2;
-    }
-    char err[SK_ERRBUF_SIZE];
-    if (sk_endpoint_parse(argv[optind], &o->ep, err, sizeof err) < 0) {
-        fprintf(stderr, "sk: listen: %s\n", err);
-        return 2;
-    }
-    if (o->ep.scheme == SK_SCHEME_UDP)
-        o->udp = true;
-    if (o->udp && o->ep.scheme != SK_SCHEME_NONE && o->ep.scheme != SK_SCHEME_UDP) {
-        fprintf(stderr, "sk: listen: -u does not apply to a %s: endpoint\n",
-                o->ep.scheme == SK_SCHEME_TCP ? "tcp" : "unix");
-        return 2;
-    }
     if (o->udp && o->keep_open) {
         fputs("sk: listen: -k does not apply to UDP\n", stderr);
         return 2;
     }
-    return PARSE_OK;
+    return SK_NC_PARSE_OK;
 }
 
 static void remove_socket_file(void)
@@ -177,7 +106,7 @@ static void own_socket_file(const sk_endpoint *ep)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-static int open_listener(struct listen_opts *o, sk_sock *l)
+static int open_listener(sk_nc_opts *o, sk_sock *l)
 {
     int socktype = o->udp ? SOCK_DGRAM : SOCK_STREAM;
     char err[SK_ERRBUF_SIZE] = "";
@@ -199,7 +128,7 @@ static int open_listener(struct listen_opts *o, sk_sock *l)
     return 0;
 }
 
-static void report_client(const struct listen_opts *o, const sk_sockaddr *peer)
+static void report_client(const sk_nc_opts *o, const sk_sockaddr *peer)
 {
     char name[SK_ADDRSTRLEN];
     if (o->verbose &&
@@ -208,7 +137,7 @@ static void report_client(const struct listen_opts *o, const sk_sockaddr *peer)
 }
 
 /* TCP / Unix stream: one client, or with -k one after another. */
-static int serve_stream(const struct listen_opts *o, sk_sock *l)
+static int serve_stream(const sk_nc_opts *o, sk_sock *l)
 {
     bool first = true;
     for (;;) {
@@ -235,7 +164,7 @@ static int serve_stream(const struct listen_opts *o, sk_sock *l)
 }
 
 /* UDP: the first datagram's sender becomes the peer (connect), then relay. */
-static int serve_datagram(const struct listen_opts *o, sk_sock *l)
+static int serve_datagram(const sk_nc_opts *o, sk_sock *l)
 {
     unsigned char *first = malloc(DGRAM_MAX);
     if (!first) {
@@ -263,9 +192,9 @@ static int serve_datagram(const struct listen_opts *o, sk_sock *l)
 
 int sk_cmd_listen(int argc, char **argv)
 {
-    struct listen_opts o = {.family = AF_UNSPEC, .wait_ms = -1};
+    sk_nc_opts o;
     int rc = parse_args(argc, argv, &o);
-    if (rc != PARSE_OK)
+    if (rc != SK_NC_PARSE_OK)
         return rc;
     sk_sock l;
     if (open_listener(&o, &l) < 0)
