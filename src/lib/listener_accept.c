@@ -7,9 +7,7 @@
 #include "listener_accept.h"
 #include "sockkit/error.h"
 
-/* Errors that concern one pending connection, not the listener: accept(2)
- * says to treat the network errors that Linux passes on like EAGAIN. */
-static bool accept_error_is_transient(int err)
+bool sk_accept_error_is_transient(int err)
 {
     switch (-err) {
     case EAGAIN: case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN:
@@ -27,7 +25,7 @@ int sk_listener_accept(sk_listener *l, sk_active *a, bool *warned)
     if (rc < 0) {
         if (sk_server_stopping(l->server))
             return -ECANCELED;
-        if (accept_error_is_transient(rc))
+        if (sk_accept_error_is_transient(rc))
             return -EAGAIN;
         if (!*warned)
             sk_server_logf(l->server, SK_LOG_ERROR, "accept %s: %s; pausing accepts", l->name,

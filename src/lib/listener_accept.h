@@ -1,7 +1,8 @@
-/* Internal: accepting on every stream listener of a server from one
- * thread or process (the pool acceptor, the fork supervisor, each prefork
- * worker): one poll(2) set with the server's stop_fd, a pause after
- * resource errors, --max-conns at accept. */
+/* Internal: accepting on the stream listeners of a server. One connection
+ * at a time (sk_listener_accept: also the blocking models' accept threads),
+ * or on every listener from one thread or process (the pool acceptor, the
+ * fork supervisor, each prefork worker): one poll(2) set with the server's
+ * stop_fd, a pause after resource errors, --max-conns at accept. */
 #ifndef SK_LIB_LISTENER_ACCEPT_H
 #define SK_LIB_LISTENER_ACCEPT_H
 
@@ -15,6 +16,15 @@
 /* How long accepting pauses after EMFILE, ENFILE, ENOBUFS or ENOMEM: the
  * listener stays readable, so retrying at once would spin. */
 enum { SK_ACCEPT_PAUSE_MS = 100 };
+
+/* err: a negative errno from accepting (sk_sock_accept, accept4).
+ * True when it concerns one pending connection, not the listener, so the
+ * next accept may well succeed: EAGAIN (nothing pending), ECONNABORTED,
+ * EINTR, and what accept(2) says Linux passes on from the new socket and
+ * to treat like EAGAIN: EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET,
+ * EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH, and EPERM (firewall rules).
+ * False for the rest (EMFILE, ENFILE, ENOBUFS, ENOMEM, EBADF, EINVAL...). */
+bool sk_accept_error_is_transient(int err);
 
 /* Accept one pending connection from a stream listener into a (zeroed by
  * the caller; a->listener and a->sock are set) and track it with

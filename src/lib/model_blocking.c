@@ -6,11 +6,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "listener_accept.h"
 #include "server_internal.h"
 #include "sockkit/error.h"
 
 /* Threads need little stack: the read buffer plus the service's frames. */
-enum { CONN_THREAD_STACK = 512 * 1024, ACCEPT_BACKOFF_MS = 100 };
+enum { CONN_THREAD_STACK = 512 * 1024 };
 
 static void *conn_thread(void *arg)
 {
@@ -31,7 +32,8 @@ static int spawn_conn_thread(sk_active *a)
 }
 
 /* Out of descriptors or memory: pause accepting instead of spinning on a
- * listener that stays readable. Wakes early on shutdown. */
+ * listener that stays readable. Wakes early on shutdown. Logs err once per
+ * run (sk_listener_accept has logged its own errors and set *warned). */
 static void accept_backoff(sk_listener *l, int err, bool *warned)
 {
     if (!*warned)
@@ -39,21 +41,7 @@ static void accept_backoff(sk_listener *l, int err, bool *warned)
                        sk_strerror(err));
     *warned = true;
     struct pollfd p = {.fd = l->server->stop_fd, .events = POLLIN};
-    poll(&p, 1, ACCEPT_BACKOFF_MS);
-}
-
-/* Errors that concern one pending connection, not the listener: accept(2)
- * says to treat the network errors that Linux passes on like EAGAIN. */
-static bool accept_error_is_transient(int err)
-{
-    switch (-err) {
-    case EAGAIN: case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN:
-    case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
-    case EOPNOTSUPP: case ENETUNREACH: case EPERM:
-        return true;
-    default:
-        return false;
-    }
+    poll(&p, 1, SK_ACCEPT_PAUSE_MS);
 }
 
 static void dispatch(sk_listener *l, sk_active *a)
@@ -79,28 +67,16 @@ void *sk_accept_loop_blocking(void *arg)
     sk_sock_settimeout(&l->sock, 0);
     while (sk_listener_wait(l, -1) > 0) {
         sk_active *a = calloc(1, sizeof *a);
-        int rc = a ? sk_sock_accept(&l->sock, &a->sock, NULL) : -ENOMEM;
-        if (rc < 0) {
-            free(a);
-            if (sk_server_stopping(l->server))
-                break;
-            if (!accept_error_is_transient(rc))
-                accept_backoff(l, rc, &warned);
+        int rc = a ? sk_listener_accept(l, a, &warned) : -ENOMEM;
+        if (rc == 0) {
+            dispatch(l, a);
             continue;
         }
-        warned = false;
-        a->listener = l;
-        rc = sk_server_track(l->server, a);
-        if (rc < 0) {
-            if (rc == -EUSERS)
-                sk_server_refuse(l, &a->sock);
-            sk_sock_close(&a->sock);
-            free(a);
-            if (rc == -ECANCELED)
-                break;
-            continue;
-        }
-        dispatch(l, a);
+        free(a);
+        if (rc == -ECANCELED)
+            break;
+        if (rc != -EAGAIN)
+            accept_backoff(l, rc, &warned);
     }
     return NULL;
 }

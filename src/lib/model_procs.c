@@ -9,7 +9,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deadline.h"
@@ -210,30 +209,6 @@ int sk_procs_start_datagram(sk_server *srv)
     return 0;
 }
 
-/* With the lock held: wait until no child is left or the deadline
- * (sk_deadline_*, -1 none) passes. */
-static void wait_children(sk_server *srv, int64_t deadline)
-{
-    while (srv->nactive > 0) {
-        int ms = sk_deadline_remaining(deadline);
-        if (ms == 0)
-            return;
-        if (ms < 0) {
-            pthread_cond_wait(&srv->idle, &srv->lock);
-            continue;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&srv->idle, &srv->lock, &ts);
-    }
-}
-
 /* With the lock held: signal every forked child. A tracked child is not
  * reaped yet, so its pid is still its own. Returns how many children
  * were signalled for the first time. */
@@ -256,12 +231,12 @@ int sk_procs_drain(sk_server *srv, int grace_ms)
 {
     int forced = 0;
     pthread_mutex_lock(&srv->lock);
-    wait_children(srv, sk_deadline_from_timeout(grace_ms < 0 ? 0 : grace_ms));
+    sk_server_wait_idle(srv, sk_deadline_from_timeout(grace_ms < 0 ? 0 : grace_ms));
     int64_t kill_at = sk_deadline_from_timeout(SK_PROC_TERM_MS);
     while (srv->nactive > 0) {
         /* Again every SK_PROC_CHECK_MS: a child forked meanwhile is caught too. */
         forced += signal_children(srv, sk_deadline_remaining(kill_at) > 0 ? SIGTERM : SIGKILL);
-        wait_children(srv, sk_deadline_from_timeout(SK_PROC_CHECK_MS));
+        sk_server_wait_idle(srv, sk_deadline_from_timeout(SK_PROC_CHECK_MS));
     }
     pthread_mutex_unlock(&srv->lock);
     return forced;

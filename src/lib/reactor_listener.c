@@ -6,7 +6,7 @@
  * readable and the loop would spin; instead the reactor gives up its
  * reserve descriptor to accept the oldest pending connection and close it
  * at once (the peer sees an orderly close rather than a hang), then stops
- * watching the listener for ACCEPT_PAUSE_MS.
+ * watching the listener for SK_ACCEPT_PAUSE_MS.
  *
  * Under the reactors model each reactor accepts on its own SO_REUSEPORT
  * socket (TCP) and answers on its own UDP socket, so the kernel spreads
@@ -17,24 +17,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "listener_accept.h"
 #include "reactor.h"
 #include "sockkit/error.h"
 
-enum { ACCEPTS_PER_EVENT = 64, ACCEPT_PAUSE_MS = 100 };
-
-/* Errors that concern one pending connection, not the listener: accept(2)
- * says to treat the network errors that Linux passes on like EAGAIN. */
-static bool accept_error_is_transient(int err)
-{
-    switch (-err) {
-    case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
-    case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
-    case EPERM:
-        return true;
-    default:
-        return false;
-    }
-}
+enum { ACCEPTS_PER_EVENT = 64 };
 
 /* Out of descriptors: close the reserve, accept the oldest pending
  * connection and close it, take the reserve back. */
@@ -54,7 +41,7 @@ static void resume_accepting(sk_loop *loop, sk_timer *t)
 {
     sk_reactor_listener *rl = t->data;
     if (!rl->reactor->draining && sk_io_start(loop, &rl->io, SK_POLLIN) < 0)
-        sk_timer_start(loop, t, ACCEPT_PAUSE_MS, 0);
+        sk_timer_start(loop, t, SK_ACCEPT_PAUSE_MS, 0);
 }
 
 /* accept failed for a reason that will not pass by itself at once. */
@@ -73,7 +60,7 @@ static void accept_failed(sk_reactor_listener *rl, int err)
                        sk_strerror(err));
     rl->warned = true;
     sk_io_stop(r->loop, &rl->io);
-    sk_timer_start(r->loop, &rl->backoff, ACCEPT_PAUSE_MS, 0);
+    sk_timer_start(r->loop, &rl->backoff, SK_ACCEPT_PAUSE_MS, 0);
 }
 
 static void on_acceptable(sk_loop *loop, sk_io *io, unsigned events)
@@ -90,7 +77,7 @@ static void on_acceptable(sk_loop *loop, sk_io *io, unsigned events)
             sk_reactor_conn_open(rl->reactor, rl->listener, &client, &peer);
         } else if (rc == -EAGAIN) {
             return;
-        } else if (!accept_error_is_transient(rc)) {
+        } else if (!sk_accept_error_is_transient(rc)) {
             accept_failed(rl, rc);
             return;
         }

@@ -43,9 +43,7 @@ void sk_server_untrack(sk_server *srv, sk_active *a)
     pthread_mutex_unlock(&srv->lock);
 }
 
-/* Wait until no connection is active or the deadline passes (-1: no
- * deadline). Called with the lock held. */
-static void wait_idle(sk_server *srv, int64_t deadline)
+void sk_server_wait_idle(sk_server *srv, int64_t deadline)
 {
     while (srv->nactive > 0) {
         int ms = sk_deadline_remaining(deadline);
@@ -71,13 +69,13 @@ int sk_server_drain_active(sk_server *srv, int grace_ms)
 {
     int forced = 0;
     pthread_mutex_lock(&srv->lock);
-    wait_idle(srv, sk_deadline_from_timeout(grace_ms < 0 ? 0 : grace_ms));
+    sk_server_wait_idle(srv, sk_deadline_from_timeout(grace_ms < 0 ? 0 : grace_ms));
     /* Grace is over: end the rest. Their threads see EOF or EPIPE. */
     for (sk_active *a = srv->active; a; a = a->next) {
         shutdown(a->sock.fd, SHUT_RDWR);
         forced++;
     }
-    wait_idle(srv, -1);
+    sk_server_wait_idle(srv, -1);
     pthread_mutex_unlock(&srv->lock);
     return forced;
 }

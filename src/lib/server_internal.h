@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sockkit/server.h"
 #include "sockkit/sock.h"
@@ -89,6 +90,10 @@ void sk_server_untrack(sk_server *srv, sk_active *a);
  * sockets still in it and wait for their threads to leave it.
  * Returns how many were shut down forcibly. */
 int sk_server_drain_active(sk_server *srv, int grace_ms);
+
+/* Wait on srv->idle until no connection is active (nactive == 0) or the
+ * deadline (sk_deadline_*, -1: none) passes. Called with srv->lock held. */
+void sk_server_wait_idle(sk_server *srv, int64_t deadline);
 
 /* Join the listener threads started by a model (sk_listener.thread). */
 void sk_server_join_listeners(sk_server *srv);

@@ -11,6 +11,7 @@
 
 #include "deadline.h"
 #include "sockkit/error.h"
+#include "listener_accept.h"
 #include "uring.h"
 
 enum {
@@ -152,18 +153,10 @@ void uring_ring_fini(uring_ring *r)
 
 /* ---- accepting ------------------------------------------------------- */
 
-/* Errors that concern one pending connection, not the listener: accept(2)
- * says to treat the network errors that Linux passes on like EAGAIN. */
+/* A cancelled accept request (shutdown) is no listener error either. */
 static bool accept_error_is_transient(int err)
 {
-    switch (-err) {
-    case EAGAIN: case ECONNABORTED: case EINTR: case EPROTO: case ENETDOWN:
-    case ENOPROTOOPT: case EHOSTDOWN: case ENONET: case EHOSTUNREACH:
-    case EOPNOTSUPP: case ENETUNREACH: case EPERM: case ECANCELED:
-        return true;
-    default:
-        return false;
-    }
+    return err == -ECANCELED || sk_accept_error_is_transient(err);
 }
 
 static void accept_done(uring_acceptor *a, const struct io_uring_cqe *cqe)

@@ -1,15 +1,22 @@
 """Shared helpers for the integration tests: start `sk serve`, read the
-endpoints it prints, and stop it. Every wait here is bounded."""
+endpoints it prints, and stop it; start the example servers; the seeds'
+client and other socket helpers. Every wait here is bounded."""
 import os
 import re
 import resource
+import select
 import selectors
 import signal
+import socket
 import subprocess
 import threading
 import time
 
 SK_BIN = os.environ.get("SK_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "sk"))
+BUILD_DIR = os.environ.get(
+    "SK_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+EXAMPLES_DIR = os.path.join(BUILD_DIR, "examples")
+EXAMPLE_TIMEOUT = 10  # seconds for any one step of an example test
 LISTEN_RE = re.compile(r"^(\w+) listening on (tcp|udp|unix):(.+)$")
 
 
@@ -72,6 +79,112 @@ def proc_rss_bytes(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def wait_for(predicate, timeout=10, step=0.05):
+    """Poll predicate until it is true or timeout seconds pass; returns its
+    last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def stop_process(proc, timeout=15):
+    """SIGTERM, wait (bounded), kill if needed; returns the exit status."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+    return proc.returncode
+
+
+def seed_tcp_client(addr, payload=b"hello world", family=socket.AF_INET):
+    """The seeds' client: socket(), connect(), send(), recv(1024), close()."""
+    sk = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sk.settimeout(10)
+        sk.connect(addr)
+        sk.send(payload)
+        data = b""
+        while len(data) < len(payload):
+            chunk = sk.recv(1024)
+            if not chunk:
+                break
+            data += chunk
+        return data
+    finally:
+        sk.close()
+
+
+def recv_exact(sock, n):
+    """n bytes from a stream socket, or fewer if the peer closes first."""
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def recv_until_eof(sock, bufsize=65536):
+    """Everything a stream socket receives until the peer closes."""
+    data = bytearray()
+    while True:
+        chunk = sock.recv(bufsize)
+        if not chunk:
+            return bytes(data)
+        data += chunk
+
+
+def echo_through(addr, payload, timeout=30):
+    """Send payload to a TCP echo server while a thread reads, half-close,
+    and return what came back before the server closed (bounded)."""
+    sk = socket.create_connection(addr, timeout=timeout)
+    received = bytearray()
+
+    def reader():
+        while True:
+            chunk = sk.recv(1 << 16)
+            if not chunk:
+                return
+            received.extend(chunk)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    sk.sendall(payload)
+    sk.shutdown(socket.SHUT_WR)
+    t.join(timeout=60)
+    sk.close()
+    return bytes(received)
+
+
+def connect_all_then_send(addr, n):
+    """n clients connect before any of them sends; each is then answered."""
+    socks = [socket.create_connection(addr, timeout=15) for _ in range(n)]
+    try:
+        for i, s in enumerate(socks):
+            s.sendall(b"client %d" % i)
+        return [recv_exact(s, len(b"client %d" % i)) for i, s in enumerate(socks)]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def refused(addr):
+    """True when a TCP connection to addr fails (nobody accepting)."""
+    try:
+        socket.create_connection(addr, timeout=1).close()
+        return False
+    except OSError:
+        return True
 
 
 class ModelUnavailable(Exception):
@@ -140,14 +253,7 @@ class Server:
 
     def stop(self):
         """SIGTERM, wait (bounded), kill if needed; returns the exit status."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        return self.proc.returncode
+        return stop_process(self.proc)
 
     def __enter__(self):
         return self
@@ -162,3 +268,39 @@ class Server:
 def run_sk(*args, input=None, timeout=30):
     """Run `sk ARGS...` to completion (bounded); returns CompletedProcess."""
     return subprocess.run([SK_BIN, *args], input=input, capture_output=True, timeout=timeout)
+
+
+def example(name):
+    """Path of a built example program."""
+    return os.path.join(EXAMPLES_DIR, name)
+
+
+class ExampleServers:
+    """Mixed into a unittest.TestCase: start an example server and stop it
+    (killed and reaped) in cleanup."""
+
+    def start_server(self, name, *args):
+        """Start a server example; return (process, port) once it prints
+        "listening on 127.0.0.1:PORT"."""
+        proc = subprocess.Popen([example(name), *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        self.addCleanup(self.stop, proc)
+        ready, _, _ = select.select([proc.stdout], [], [], EXAMPLE_TIMEOUT)
+        self.assertTrue(ready, f"{name} printed nothing in {EXAMPLE_TIMEOUT} s")
+        line = proc.stdout.readline().decode()
+        self.assertTrue(line.startswith("listening on 127.0.0.1:"), line)
+        port = int(line.rsplit(":", 1)[1])
+        self.assertGreater(port, 0)
+        return proc, port
+
+    @staticmethod
+    def stop(proc):
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=EXAMPLE_TIMEOUT)
+
+    def finish(self, proc):
+        """Wait for a bounded server to exit by itself; return its stdout."""
+        out, err = proc.communicate(timeout=EXAMPLE_TIMEOUT)
+        self.assertEqual(proc.returncode, 0, err.decode())
+        return out.decode()

@@ -5,7 +5,6 @@ missing (libuv1-dev, libevent-dev) are skipped."""
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import threading
 import time
 import unittest
 
-from skharness import SK_BIN, read_line
+from skharness import SK_BIN, echo_through, read_line, seed_tcp_client, stop_process
 
 SOURCE_DIR = os.environ.get("SK_SOURCE_DIR",
                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -22,22 +21,6 @@ BENCH_DIR = os.path.join(SOURCE_DIR, "bench")
 ANCHOR_DIR = os.path.join(BENCH_DIR, "anchors")
 LISTEN_RE = re.compile(r"^echo listening on tcp:127\.0\.0\.1:(\d+)$")
 HEADERS = {"uv_echo": "uv.h", "event_echo": "event2/event.h", "epoll_echo": None}
-
-
-def seed_tcp_client(addr, payload=b"hello world"):
-    # The seeds' client: socket(), connect(), send(), recv(1024), close().
-    sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sk.settimeout(10)
-    sk.connect(addr)
-    sk.send(payload)
-    data = b""
-    while len(data) < len(payload):
-        chunk = sk.recv(1024)
-        if not chunk:
-            break
-        data += chunk
-    sk.close()
-    return data
 
 
 def have_header(header):
@@ -63,13 +46,7 @@ class Anchor:
         return self
 
     def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        stop_process(self.proc, timeout=10)
         self.proc.stdout.close()
         self.proc.stderr.close()
 
@@ -104,23 +81,7 @@ class BenchAnchors(unittest.TestCase):
 
     def check_large_echo(self, addr):
         payload = os.urandom(2 * 1024 * 1024)
-        sk = socket.create_connection(addr, timeout=30)
-        received = bytearray()
-
-        def reader():
-            while True:
-                chunk = sk.recv(1 << 16)
-                if not chunk:
-                    return
-                received.extend(chunk)
-
-        t = threading.Thread(target=reader)
-        t.start()
-        sk.sendall(payload)
-        sk.shutdown(socket.SHUT_WR)
-        t.join(timeout=60)
-        sk.close()
-        self.assertEqual(bytes(received), payload)
+        self.assertEqual(echo_through(addr, payload), payload)
 
     def test_libuv_anchor_echoes(self):
         self.check_echo(self.c_anchor("uv_echo"))

@@ -13,6 +13,8 @@ import threading
 import time
 import unittest
 
+from skharness import recv_until_eof
+
 SK = os.environ.get("SK_BIN")
 WAIT = 30          # seconds any single step may take
 BIG = 100 << 20    # bytes moved by the bulk tests
@@ -338,12 +340,7 @@ class ListenTest(Base):
         c.settimeout(WAIT)
         c.connect(path)
         # Read first: when the client closes, sk listen ends (even with stdin left).
-        got = b""
-        while True:
-            chunk = c.recv(65536)
-            if not chunk:
-                break
-            got += chunk
+        got = recv_until_eof(c)
         self.assertEqual(got, b"from listen\n")
         c.sendall(b"from client\n")
         c.shutdown(socket.SHUT_WR)

@@ -4,20 +4,11 @@ Each example runs from SK_BUILD_DIR/examples/ on loopback with an ephemeral
 port; peers are seed-style Python sockets or the matching C example. Every
 wait is bounded; every child process is killed and reaped in cleanup.
 """
-import os
-import select
 import socket
 import subprocess
 import unittest
 
-BUILD_DIR = os.environ.get(
-    "SK_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-EXAMPLES = os.path.join(BUILD_DIR, "examples")
-TIMEOUT = 10  # seconds for any one step
-
-
-def example(name):
-    return os.path.join(EXAMPLES, name)
+from skharness import EXAMPLE_TIMEOUT as TIMEOUT, ExampleServers, example
 
 
 def free_port(kind):
@@ -27,33 +18,7 @@ def free_port(kind):
         return s.getsockname()[1]
 
 
-class ExampleTest(unittest.TestCase):
-    def start_server(self, name, *args):
-        """Start a server example; return (process, port) once it prints
-        "listening on 127.0.0.1:PORT"."""
-        proc = subprocess.Popen([example(name), *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-        self.addCleanup(self.stop, proc)
-        ready, _, _ = select.select([proc.stdout], [], [], TIMEOUT)
-        self.assertTrue(ready, f"{name} printed nothing in {TIMEOUT} s")
-        line = proc.stdout.readline().decode()
-        self.assertTrue(line.startswith("listening on 127.0.0.1:"), line)
-        port = int(line.rsplit(":", 1)[1])
-        self.assertGreater(port, 0)
-        return proc, port
-
-    @staticmethod
-    def stop(proc):
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=TIMEOUT)
-
-    def finish(self, proc):
-        """Wait for a bounded server to exit by itself; return its stdout."""
-        out, err = proc.communicate(timeout=TIMEOUT)
-        self.assertEqual(proc.returncode, 0, err.decode())
-        return out.decode()
-
+class ExampleTest(ExampleServers, unittest.TestCase):
     def run_example(self, name, *args):
         return subprocess.run([example(name), *args], capture_output=True,
                               timeout=TIMEOUT)

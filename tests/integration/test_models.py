@@ -12,7 +12,8 @@ import shutil
 import time
 import unittest
 
-from skharness import ModelUnavailable, Server, proc_cpu_seconds, proc_rss_bytes
+from skharness import (ModelUnavailable, Server, connect_all_then_send, proc_cpu_seconds,
+                       proc_rss_bytes, recv_exact, refused, wait_for)
 
 ALL_MODELS = ["iterative", "thread", "fork", "prefork", "pool", "select", "poll", "epoll",
               "reactors", "uring"]
@@ -23,16 +24,6 @@ SHARED_FD_MODELS = {"thread", "pool", "select", "poll", "epoll", "reactors", "ur
 BULK_MODELS = {"epoll", "reactors", "uring"}
 
 
-def recv_exact(sock, n):
-    data = bytearray()
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data)
-
-
 def round_trip(addr, payload=b"hello world", family=socket.AF_INET):
     sk = socket.socket(family, socket.SOCK_STREAM)
     sk.settimeout(15)
@@ -41,6 +32,14 @@ def round_trip(addr, payload=b"hello world", family=socket.AF_INET):
     data = recv_exact(sk, len(payload))
     sk.close()
     return data
+
+
+def serving(addr, payload):
+    """True when a round trip of payload comes back whole (an error: not yet)."""
+    try:
+        return round_trip(addr, payload) == payload
+    except OSError:
+        return False
 
 
 class ModelSuite:
@@ -79,16 +78,8 @@ class ModelSuite:
         if self.model == "iterative":
             self.skipTest("iterative serves one client at a time by design")
         with self.serve("upper=tcp:127.0.0.1:0") as srv:
-            socks = [socket.create_connection(srv.addr("upper"), timeout=15)
-                     for _ in range(CONCURRENT)]
-            try:
-                for i, s in enumerate(socks):
-                    s.sendall(b"client %d" % i)
-                for i, s in enumerate(socks):
-                    self.assertEqual(recv_exact(s, len(b"client %d" % i)), b"CLIENT %d" % i)
-            finally:
-                for s in socks:
-                    s.close()
+            got = connect_all_then_send(srv.addr("upper"), CONCURRENT)
+            self.assertEqual(got, [b"CLIENT %d" % i for i in range(CONCURRENT)])
 
     def test_large_echo_byte_identical(self):
         payload = os.urandom(8 << 20)
@@ -124,15 +115,8 @@ class ModelSuite:
                 s.sendall(b"ping")
                 self.assertEqual(recv_exact(s, 4), b"ping")
             srv.signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:  # listener closes at once
-                try:
-                    socket.create_connection(addr, timeout=1).close()
-                    time.sleep(0.05)
-                except OSError:
-                    break
-            else:
-                self.fail("still accepting after SIGTERM")
+            # The listener closes at once.
+            self.assertTrue(wait_for(lambda: refused(addr)), "still accepting after SIGTERM")
             for s in socks:  # live connections still served during the grace period
                 s.sendall(b"after")
                 self.assertEqual(recv_exact(s, 5), b"after")
@@ -174,16 +158,8 @@ class ModelSuite:
             for s in socks:
                 s.close()
             # Room again once the others left.
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    if round_trip(addr, b"again") == b"again":
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.1)
-            else:
-                self.fail("not serving again after the connections left")
+            self.assertTrue(wait_for(lambda: serving(addr, b"again"), 10, 0.1),
+                            "not serving again after the connections left")
             self.assertRegex(srv.stderr_text(), r"refuse echo .*--max-conns 10")
 
     def test_peer_that_never_reads_is_bounded(self):
@@ -227,16 +203,8 @@ class ModelSuite:
             finally:
                 for h in hogs:
                     h.close()
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                try:
-                    if round_trip(addr, b"back") == b"back":
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.2)
-            else:
-                self.fail("not serving again once descriptors were free")
+            self.assertTrue(wait_for(lambda: serving(addr, b"back"), 15, 0.2),
+                            "not serving again once descriptors were free")
 
     def test_thousand_clients_each_echo_1mib(self):
         if self.model not in BULK_MODELS:

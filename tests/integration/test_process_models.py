@@ -8,37 +8,10 @@ import socket
 import time
 import unittest
 
-from skharness import Server
+from skharness import (Server, connect_all_then_send, recv_exact, refused, seed_tcp_client,
+                       wait_for)
 
 CONCURRENT = 20
-
-
-def seed_tcp_client(addr, payload=b"hello world"):
-    # The seeds' client: socket(), connect(), send(), recv(1024), close().
-    sk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sk.settimeout(10)
-        sk.connect(addr)
-        sk.send(payload)
-        data = b""
-        while len(data) < len(payload):
-            chunk = sk.recv(1024)
-            if not chunk:
-                break
-            data += chunk
-        return data
-    finally:
-        sk.close()
-
-
-def recv_exact(sk, n):
-    data = b""
-    while len(data) < n:
-        chunk = sk.recv(n - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def children_of(pid):
@@ -65,17 +38,6 @@ def pid_alive(pid):
     except PermissionError:
         return True
     return True
-
-
-def wait_for(predicate, timeout=10, step=0.05):
-    """Poll predicate until it is true or timeout seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 def silent_until_closed(sk, timeout):
@@ -162,26 +124,6 @@ class ProcessModelSuite:
             quiet.close()
             self.assertEqual(seed_tcp_client(srv.addr("upper")), b"HELLO WORLD")
             self.assertIn("(idle timeout)", srv.stderr_text())
-
-
-def refused(addr):
-    try:
-        socket.create_connection(addr, timeout=1).close()
-        return False
-    except OSError:
-        return True
-
-
-def connect_all_then_send(addr, n):
-    """n clients connect before any of them sends; each is then answered."""
-    socks = [socket.create_connection(addr, timeout=15) for _ in range(n)]
-    try:
-        for i, s in enumerate(socks):
-            s.sendall(b"client %d" % i)
-        return [recv_exact(s, len(b"client %d" % i)) for i, s in enumerate(socks)]
-    finally:
-        for s in socks:
-            s.close()
 
 
 class Fork(ProcessModelSuite, unittest.TestCase):

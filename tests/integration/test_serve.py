@@ -6,29 +6,13 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
-from skharness import Server, read_line, run_sk
+from skharness import (Server, echo_through, read_line, recv_until_eof, refused, run_sk,
+                       seed_tcp_client, wait_for)
 
 MODEL = os.environ.get("SK_TEST_MODEL", "thread")
-
-
-def seed_tcp_client(addr, payload=b"hello world", family=socket.AF_INET):
-    # The seeds' client: socket(), connect(), send(), recv(1024), close().
-    sk = socket.socket(family, socket.SOCK_STREAM)
-    sk.settimeout(10)
-    sk.connect(addr)
-    sk.send(payload)
-    data = b""
-    while len(data) < len(payload):
-        chunk = sk.recv(1024)
-        if not chunk:
-            break
-        data += chunk
-    sk.close()
-    return data
 
 
 def seed_udp_client(addr, payload=b"hello world"):
@@ -106,34 +90,13 @@ class ServeTCPUDPUnix(unittest.TestCase):
         for i in range(3):
             sk.send(b"msg%d" % i)
         sk.shutdown(socket.SHUT_WR)
-        data = b""
-        while True:
-            chunk = sk.recv(1024)
-            if not chunk:
-                break
-            data += chunk
+        data = recv_until_eof(sk)
         sk.close()
         self.assertEqual(data, b"msg0msg1msg2")
 
     def test_large_echo_is_byte_identical(self):
         payload = os.urandom(8 * 1024 * 1024)
-        sk = socket.create_connection(self.srv.addr("echo"), timeout=30)
-        received = bytearray()
-
-        def reader():
-            while True:
-                chunk = sk.recv(1 << 16)
-                if not chunk:
-                    return
-                received.extend(chunk)
-
-        t = threading.Thread(target=reader)
-        t.start()
-        sk.sendall(payload)
-        sk.shutdown(socket.SHUT_WR)
-        t.join(timeout=60)
-        sk.close()
-        self.assertEqual(bytes(received), payload)
+        self.assertEqual(echo_through(self.srv.addr("echo"), payload), payload)
 
     def test_ncat_client(self):
         if not shutil.which("ncat"):
@@ -289,16 +252,8 @@ class ServeShutdown(unittest.TestCase):
             self.assertEqual(live.recv(1024), b"before")
             srv.signal(signal.SIGTERM)
             # The listener closes at once: new connections are refused.
-            deadline = time.monotonic() + 10
-            refused = False
-            while time.monotonic() < deadline and not refused:
-                try:
-                    probe = socket.create_connection(addr, timeout=1)
-                    probe.close()
-                    time.sleep(0.05)
-                except OSError:
-                    refused = True
-            self.assertTrue(refused, "listener still accepting after SIGTERM")
+            self.assertTrue(wait_for(lambda: refused(addr)),
+                            "listener still accepting after SIGTERM")
             # The open connection still works during the grace period.
             live.send(b"during grace")
             self.assertEqual(live.recv(1024), b"during grace")
