@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,9 @@ typedef struct sk_service {
     const char *name;      /* "echo", "upper", ... */
     unsigned transports;   /* SK_SERVICE_* bits */
     size_t state_size;     /* bytes of per-connection state, zeroed before on_open */
+    void *context;         /* shared by all its connections (configuration, rooms):
+                              sk_conn_context(); a server that needs its own sets it
+                              on a copy of the service, which must outlive the server */
 
     /* A connection opened. May write a greeting. Optional.
      * Return 0 to go on, a negative errno to close the connection. */
@@ -58,6 +62,19 @@ typedef struct sk_service {
  * Returns 0 or -errno (-EPIPE, -ECONNRESET when the peer is gone,
  * -EMSGSIZE when a datagram reply would exceed 65507 bytes). */
 int sk_conn_write(sk_conn *c, const void *data, size_t len);
+
+/* Send len bytes of the open file fd, from offset, after everything
+ * written before (sendfile(2) where the model can: no copy through user
+ * space; later writes follow the file's bytes). The connection takes its own
+ * reference to the file (dup), so the caller may close fd at once. In
+ * blocking models this waits until the bytes are handed to the kernel.
+ *   offset/len: byte range of the file.
+ * Returns 0 or -errno (-EPIPE, -ECONNRESET; -EOPNOTSUPP for datagrams;
+ * -EIO/-EINVAL when the file is shorter than offset + len). */
+int sk_conn_sendfile(sk_conn *c, int fd, off_t offset, size_t len);
+
+/* The service's context (sk_service.context) of the connection's listener. */
+void *sk_conn_context(const sk_conn *c);
 
 /* Ask for the connection to close once pending output has been written.
  * Callbacks may call it; later writes return -EPIPE. */

@@ -108,6 +108,14 @@ ssize_t sk_sock_send(sk_sock *s, const void *buf, size_t len);
  * prefix of buf may have been sent. */
 int sk_sock_sendall(sk_sock *s, const void *buf, size_t len);
 
+/* Send up to len bytes of file fd from *offset with sendfile(2) (no copy
+ * through user space), advancing *offset; waits per the timeout. A socket
+ * never raises SIGPIPE here either: ignore SIGPIPE in the process (sendfile
+ * takes no MSG_NOSIGNAL), as `sk` does.
+ * Returns bytes sent (0 at the file's end) or -errno (-EAGAIN, -ETIMEDOUT,
+ * -EPIPE, -ECONNRESET, -EINVAL). */
+ssize_t sk_sock_sendfile(sk_sock *s, int fd, off_t *offset, size_t len);
+
 /* Receive up to len bytes. Returns the count (0 = the peer closed its
  * side, EOF) or -errno (-EAGAIN, -ETIMEDOUT, -ECONNRESET). */
 ssize_t sk_sock_recv(sk_sock *s, void *buf, size_t len);

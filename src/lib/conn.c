@@ -5,10 +5,12 @@
 
 #include "conn.h"
 
-void sk_conn_init(sk_conn *c, const sk_conn_ops *ops, void *model_data, const char *peer)
+void sk_conn_init(sk_conn *c, const sk_conn_ops *ops, void *model_data,
+                  const sk_service *service, const char *peer)
 {
     memset(c, 0, sizeof *c);
     c->ops = ops;
+    c->service = service;
     c->model_data = model_data;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
 }
@@ -23,6 +25,27 @@ int sk_conn_write(sk_conn *c, const void *data, size_t len)
     if (rc == 0)
         c->bytes_out += len;
     return rc;
+}
+
+int sk_conn_sendfile(sk_conn *c, int fd, off_t offset, size_t len)
+{
+    if (c->closing)
+        return -EPIPE;
+    if (!c->ops->sendfile)
+        return -EOPNOTSUPP;
+    if (offset < 0)
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    int rc = c->ops->sendfile(c, fd, offset, len);
+    if (rc == 0)
+        c->bytes_out += len;
+    return rc;
+}
+
+void *sk_conn_context(const sk_conn *c)
+{
+    return c->service->context;
 }
 
 void sk_conn_close(sk_conn *c)

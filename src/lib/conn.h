@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sockkit/addr.h"
 #include "sockkit/service.h"
@@ -12,10 +13,14 @@
 typedef struct sk_conn_ops {
     /* Hand len bytes to the peer (blocking sendall, buffer, or datagram). */
     int (*write)(sk_conn *c, const void *data, size_t len);
+    /* Send len bytes of file fd from offset after what was written before;
+     * NULL where the transport has no byte stream (datagrams). */
+    int (*sendfile)(sk_conn *c, int fd, off_t offset, size_t len);
 } sk_conn_ops;
 
 struct sk_conn {
     const sk_conn_ops *ops;
+    const sk_service *service; /* whose callbacks serve it; its context */
     void *model_data;          /* the model's own per-connection object */
     bool closing;              /* sk_conn_close was called */
     uint64_t bytes_in;
@@ -23,7 +28,9 @@ struct sk_conn {
     char peer[SK_ADDRSTRLEN];
 };
 
-/* Prepare a connection for a model: ops, model data and peer text. */
-void sk_conn_init(sk_conn *c, const sk_conn_ops *ops, void *model_data, const char *peer);
+/* Prepare a connection for a model: its ops, the model's data, the service
+ * that serves it and the peer's address as text. */
+void sk_conn_init(sk_conn *c, const sk_conn_ops *ops, void *model_data,
+                  const sk_service *service, const char *peer);
 
 #endif

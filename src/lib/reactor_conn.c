@@ -159,7 +159,7 @@ static sk_reactor_conn *conn_new(sk_reactor *r, sk_listener *l, sk_sock *client,
         rc->reactor = r;
         rc->listener = l;
         sk_timer_init(&rc->idle, idle_check, rc);
-        sk_conn_init(&rc->conn, &reactor_conn_ops, rc, peer);
+        sk_conn_init(&rc->conn, &reactor_conn_ops, rc, svc, peer);
         err = sk_stream_open(&rc->stream, r->loop, client->fd, &conn_callbacks, rc);
         client->fd = -1; /* the stream owns it now, or closed it */
     }

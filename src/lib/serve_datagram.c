@@ -49,7 +49,7 @@ static void handle_datagram(sk_listener *l, sk_sock *sock, const uint8_t *in, si
         snprintf(peer, sizeof peer, "?");
     sk_conn conn;
     reply->len = 0;
-    sk_conn_init(&conn, &datagram_ops, reply, peer);
+    sk_conn_init(&conn, &datagram_ops, reply, svc, peer);
     conn.bytes_in = len;
 
     int rc = -ENOMEM;

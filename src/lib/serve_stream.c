@@ -20,7 +20,21 @@ static int blocking_write(sk_conn *c, const void *data, size_t len)
     return sk_sock_sendall(&a->sock, data, len);
 }
 
-static const sk_conn_ops blocking_ops = {.write = blocking_write};
+static int blocking_sendfile(sk_conn *c, int fd, off_t offset, size_t len)
+{
+    sk_active *a = c->model_data;
+    while (len > 0) {
+        ssize_t n = sk_sock_sendfile(&a->sock, fd, &offset, len);
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return -EIO; /* the file ended before offset + len */
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static const sk_conn_ops blocking_ops = {.write = blocking_write, .sendfile = blocking_sendfile};
 
 /* Read and dispatch until either side ends the connection. Returns 0 for
  * an orderly end, or the error that ended it. */
@@ -62,7 +76,7 @@ void sk_serve_stream_blocking(sk_active *a)
     if (sk_sock_peer_name(&a->sock, peer, sizeof peer) < 0)
         snprintf(peer, sizeof peer, "?");
     sk_conn conn;
-    sk_conn_init(&conn, &blocking_ops, a, peer);
+    sk_conn_init(&conn, &blocking_ops, a, svc, peer);
     if (l->server->cfg.idle_timeout_ms > 0)
         sk_sock_settimeout(&a->sock, l->server->cfg.idle_timeout_ms);
     int64_t started = sk_monotonic_ms();

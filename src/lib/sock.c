@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -359,6 +360,23 @@ static ssize_t recv_until(sk_sock *s, void *buf, size_t len, int64_t deadline)
 ssize_t sk_sock_send(sk_sock *s, const void *buf, size_t len)
 {
     return send_until(s, buf, len, sk_deadline_from_timeout(s->timeout_ms));
+}
+
+ssize_t sk_sock_sendfile(sk_sock *s, int fd, off_t *offset, size_t len)
+{
+    int64_t deadline = sk_deadline_from_timeout(s->timeout_ms);
+    for (;;) {
+        ssize_t n = sendfile(s->fd, fd, offset, len);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (!would_block(errno))
+            return -errno;
+        int rc = await_ready(s, POLLOUT, deadline);
+        if (rc < 0)
+            return rc;
+    }
 }
 
 int sk_sock_sendall(sk_sock *s, const void *buf, size_t len)

@@ -288,7 +288,7 @@ void uring_conn_open(uring_ring *r, sk_listener *l, int fd)
     char peer[SK_ADDRSTRLEN];
     if (sk_sock_peer_name(&c->active.sock, peer, sizeof peer) < 0)
         snprintf(peer, sizeof peer, "?");
-    sk_conn_init(&c->conn, &uring_conn_ops, c, peer);
+    sk_conn_init(&c->conn, &uring_conn_ops, c, l->service, peer);
     c->started_ms = sk_monotonic_ms();
     r->nconns++;
     touch(c);
