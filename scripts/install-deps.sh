@@ -4,7 +4,8 @@
 set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev \
-python3 ncat socat netcat-openbsd liburing-dev libuv1-dev libevent-dev gnuplot-nox"
+python3 ncat socat netcat-openbsd iperf3 liburing-dev libuv1-dev libevent-dev gnuplot-nox \
+libcjson-dev libxxhash-dev libssl-dev xxhash"
 
 missing=""
 for p in $PACKAGES; do

@@ -7,6 +7,11 @@
  * output passes the high-water mark the stream stops reading its peer
  * (POLLIN off) and resumes below the low-water mark, so a peer that does
  * not read cannot make the server buffer without bound.
+ *
+ * File ranges (sk_stream_sendfile) join the same output queue, in order
+ * with the bytes written before and after them, and go to the socket with
+ * the transport's sendfile (no copy through user space); their bytes count
+ * as queued output for the watermarks.
  */
 #ifndef SOCKKIT_STREAM_H
 #define SOCKKIT_STREAM_H
@@ -14,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sockkit/loop.h"
 #include "sockkit/transport.h"
@@ -61,6 +67,7 @@ struct sk_stream {
     bool eof;                 /* peer half-closed */
     bool closing;             /* close once the output is written */
     bool closed;              /* on_close queued or done */
+    struct sk_stream_files *files; /* queued file ranges, allocated only when needed */
 };
 
 /* Start a stream on a connected non-blocking socket fd (owned from now on)
@@ -74,7 +81,18 @@ int sk_stream_open(sk_stream *s, sk_loop *loop, int fd, const sk_stream_callback
  * queued. Returns 0, or -EPIPE after close or a write error, or -ENOMEM. */
 int sk_stream_write(sk_stream *s, const void *data, size_t len);
 
-/* Bytes queued and not yet written. */
+/* Send len bytes of the open file fd from offset, after everything
+ * written before and before everything written later, with the transport's
+ * sendfile. What the kernel does not take at once is queued: the stream
+ * then holds its own duplicate of fd (F_DUPFD_CLOEXEC; the caller may close
+ * fd at once), closed when the range is sent or the stream closes. A file
+ * that ends before offset + len aborts the stream with -EIO.
+ * Returns 0, or -EPIPE after close or a write error, -EIO (the stream is
+ * then aborted), -EINVAL (offset < 0 or the range overflows), -EBADF,
+ * -EMFILE, -ENOMEM, or -EOPNOTSUPP when the transport cannot sendfile. */
+int sk_stream_sendfile(sk_stream *s, int fd, off_t offset, size_t len);
+
+/* Bytes queued and not yet written (file ranges included). */
 size_t sk_stream_pending(const sk_stream *s);
 
 /* Set the backpressure watermarks in bytes (low < high). */

@@ -1,11 +1,14 @@
 /* sk serve: run services on TCP, UDP and Unix sockets.
  *
  *   sk serve [SERVICE[=ENDPOINT]]... [--model M] [--grace S] [-q|-v]
+ *            [--file-root DIR] [--overwrite] [--max-size BYTES]
  *
- * A plain host:port serves TCP and UDP at that port (as inetd's echo);
- * tcp:, udp: and unix: select one transport. No service: every default. */
+ * A plain host:port serves TCP and UDP at that port (as inetd's echo; TCP
+ * only for a stream-only service such as file); tcp:, udp: and unix:
+ * select one transport. No service: every default. */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "file_service.h"
 #include "serve_log.h"
 #include "services.h"
 #include "sockkit/error.h"
@@ -28,7 +32,19 @@ typedef struct serve_options {
     int grace_ms;
     int backlog;
     int log_level;
+    const char *file_root; /* file service: --file-root */
+    bool overwrite;
+    uint64_t max_size;     /* 0: no limit */
 } serve_options;
+
+/* Services that need configuration are served as configured copies, which
+ * live (in sk_cmd_serve's frame) as long as the server. */
+typedef struct serve_services {
+    const serve_options *opts;
+    sk_file_config file_cfg;
+    sk_service file;
+    bool file_ready;
+} serve_services;
 
 static void serve_usage(FILE *out)
 {
@@ -56,8 +72,12 @@ static void serve_usage(FILE *out)
             "  -q, --quiet           log errors only\n"
             "  -v, --verbose         log every datagram too\n"
             "  -h, --help            this text\n"
+            "\nfile service:\n"
+            "      --file-root DIR   serve files under DIR, created if missing (default %s)\n"
+            "      --overwrite       let uploads replace existing names\n"
+            "      --max-size BYTES  refuse uploads larger than BYTES (suffixes K, M, G, T)\n"
             "\nexit status: 0 stopped by a signal, 1 runtime failure, 2 usage error\n",
-            SK_DEFAULT_BACKLOG);
+            SK_DEFAULT_BACKLOG, SK_FILE_DEFAULT_ROOT);
 }
 
 /* Seconds (decimals allowed, at most a day) to milliseconds. */
@@ -86,6 +106,31 @@ static int parse_count(const char *opt, const char *text, int *out)
     return 0;
 }
 
+/* A byte count with an optional binary suffix: 512, 10K, 5M, 2G, 1T. */
+static int parse_size(const char *opt, const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    case 't': case 'T': shift = 40; break;
+    default: break;
+    }
+    if (shift)
+        end++;
+    if (errno || *end || end == text || text[0] == '-' || v == 0 || v > (UINT64_MAX >> shift)) {
+        fprintf(stderr, "sk: serve: %s wants a positive size in bytes (suffixes K, M, G, T), "
+                "got '%s'\n", opt, text);
+        return -1;
+    }
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, serve_options *o)
 {
     static const struct option longopts[] = {
@@ -94,6 +139,8 @@ static int parse_options(int argc, char **argv, serve_options *o)
         {"idle-timeout", required_argument, NULL, 'i'},
         {"backlog", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+        {"file-root", required_argument, NULL, 'R'}, {"overwrite", no_argument, NULL, 'O'},
+        {"max-size", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -125,6 +172,12 @@ static int parse_options(int argc, char **argv, serve_options *o)
             if (parse_count("--max-conns", optarg, &o->max_conns) < 0)
                 return -1;
             break;
+        case 'R': o->file_root = optarg; break;
+        case 'O': o->overwrite = true; break;
+        case 'S':
+            if (parse_size("--max-size", optarg, &o->max_size) < 0)
+                return -1;
+            break;
         case 'q': o->log_level = SK_LOG_ERROR; break;
         case 'v': o->log_level = SK_LOG_DEBUG; break;
         case 'h': serve_usage(stdout); return 1;
@@ -151,8 +204,29 @@ static uint16_t sockaddr_port(const sk_sockaddr *a)
     return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
 }
 
+/* The service to serve for a table entry: itself, or its configured copy
+ * (the file service: its root is created and opened on first use). */
+static const sk_service *configured(serve_services *ss, const sk_service *svc)
+{
+    if (svc != &sk_service_file)
+        return svc;
+    if (!ss->file_ready) {
+        char err[512];
+        const serve_options *o = ss->opts;
+        if (sk_file_config_init(&ss->file_cfg, o->file_root, o->overwrite, o->max_size, err,
+                                sizeof err) < 0) {
+            fprintf(stderr, "sk: serve: file: %s\n", err);
+            return NULL;
+        }
+        ss->file = sk_service_file;
+        ss->file.context = &ss->file_cfg;
+        ss->file_ready = true;
+    }
+    return &ss->file;
+}
+
 /* "SERVICE" or "SERVICE=ENDPOINT": open its listeners. */
-static int add_service_arg(sk_server *srv, const char *arg)
+static int add_service_arg(sk_server *srv, serve_services *ss, const char *arg)
 {
     char name[64];
     const char *eq = strchr(arg, '=');
@@ -170,15 +244,19 @@ static int add_service_arg(sk_server *srv, const char *arg)
         fprintf(stderr, "sk: serve: %s: %s\n", name, err);
         return -EINVAL;
     }
-    const sk_service *svc = entry->service;
+    const sk_service *svc = configured(ss, entry->service);
+    if (!svc)
+        return -EINVAL;
     switch (ep.scheme) {
     case SK_SCHEME_TCP:
     case SK_SCHEME_UNIX: return add_one(srv, svc, &ep, SOCK_STREAM);
     case SK_SCHEME_UDP: return add_one(srv, svc, &ep, SOCK_DGRAM);
     case SK_SCHEME_NONE: break;
     }
+    if (!(svc->transports & SK_SERVICE_STREAM))
+        return add_one(srv, svc, &ep, SOCK_DGRAM);
     int rc = add_one(srv, svc, &ep, SOCK_STREAM);
-    if (rc < 0)
+    if (rc < 0 || !(svc->transports & SK_SERVICE_DATAGRAM))
         return rc;
     /* UDP on the same port as TCP, even when TCP got an ephemeral one. */
     if (ep.port == 0) {
@@ -189,18 +267,18 @@ static int add_service_arg(sk_server *srv, const char *arg)
     return add_one(srv, svc, &ep, SOCK_DGRAM);
 }
 
-static int add_listeners(sk_server *srv, int nargs, char **args)
+static int add_listeners(sk_server *srv, serve_services *ss, int nargs, char **args)
 {
     if (nargs > 0) {
         for (int i = 0; i < nargs; i++)
-            if (add_service_arg(srv, args[i]) < 0)
+            if (add_service_arg(srv, ss, args[i]) < 0)
                 return -1;
         return 0;
     }
     size_t n;
     const sk_service_entry *all = sk_services_all(&n);
     for (size_t i = 0; i < n; i++)
-        if (add_service_arg(srv, all[i].service->name) < 0)
+        if (add_service_arg(srv, ss, all[i].service->name) < 0)
             return -1;
     return 0;
 }
@@ -266,8 +344,12 @@ int sk_cmd_serve(int argc, char **argv)
         fprintf(stderr, "sk: serve: %s\n", sk_strerror(rc));
         return 1;
     }
-    int status = add_listeners(srv, argc - optind, argv + optind) < 0 ? 2
-                                                                      : run_server(srv, &o, &stop);
+    serve_services ss = {.opts = &o};
+    int status = add_listeners(srv, &ss, argc - optind, argv + optind) < 0
+                     ? 2
+                     : run_server(srv, &o, &stop);
     sk_server_destroy(srv);
+    if (ss.file_ready)
+        sk_file_config_free(&ss.file_cfg);
     return status;
 }

@@ -8,5 +8,8 @@ int sk_cmd_serve(int argc, char **argv);
 int sk_cmd_connect(int argc, char **argv);
 int sk_cmd_listen(int argc, char **argv);
 int sk_cmd_bench(int argc, char **argv);
+int sk_cmd_send(int argc, char **argv);
+int sk_cmd_get(int argc, char **argv);
+int sk_cmd_ls(int argc, char **argv);
 
 #endif

@@ -12,10 +12,13 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {"serve", sk_cmd_serve, "run services (echo, upper) on TCP, UDP and Unix sockets"},
+    {"serve", sk_cmd_serve, "run services (echo, upper, file) on TCP, UDP and Unix sockets"},
     {"connect", sk_cmd_connect, "netcat client: stdin to a peer, the peer to stdout"},
     {"listen", sk_cmd_listen, "netcat server: accept a client, relay stdin/stdout"},
     {"bench", sk_cmd_bench, "load generator: round trips/s and latency percentiles"},
+    {"send", sk_cmd_send, "upload files and trees to a file server (resumable, verified)"},
+    {"get", sk_cmd_get, "download files and trees from a file server (resumable, verified)"},
+    {"ls", sk_cmd_ls, "list what a file server holds, like ls -l"},
 };
 
 static void usage(FILE *out)
@@ -30,6 +33,8 @@ int main(int argc, char **argv)
 {
     /* A peer that goes away must give EPIPE, never kill the process. */
     signal(SIGPIPE, SIG_IGN);
+    /* A file size limit (RLIMIT_FSIZE) must give EFBIG, never kill the process. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return 2;

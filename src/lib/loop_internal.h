@@ -9,8 +9,9 @@
 
 #include "sockkit/loop.h"
 
-/* Ready entries taken from the selector per wait. */
-#define SK_LOOP_MAX_EVENTS 256
+/* Ready entries taken from the selector per wait: enough for a thousand
+ * busy connections in one epoll_wait. */
+#define SK_LOOP_MAX_EVENTS 1024
 
 typedef struct sk_post sk_post;
 
@@ -31,9 +32,9 @@ struct sk_loop {
     bool post_woken;                /* the eventfd fired: look at the posts */
     atomic_bool stop;
 
-    sk_selector_event ready[SK_LOOP_MAX_EVENTS];
-    uint64_t ready_generation[SK_LOOP_MAX_EVENTS];
     uint8_t *read_buffer;
+    int ready_len;                  /* entries of this iteration's batch, 0 outside it */
+    sk_selector_event ready[SK_LOOP_MAX_EVENTS]; /* .data NULL: its watcher stopped */
 };
 
 /* Run the timers due at the cached time (not ones started meanwhile). */

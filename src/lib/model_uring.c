@@ -1,7 +1,11 @@
 /* The uring model: io_uring event loops. Each ring thread multishot-
  * accepts on every stream listener, receives with multishot recv into a
- * ring of provided buffers (1024 x 16 KiB per ring), and sends queued
- * output with IORING_OP_SEND (SENDMSG when it spans several chunks); a
+ * ring of provided buffers (1024 x 16 KiB per ring, filled incrementally
+ * where the kernel can: small messages share a buffer), and sends queued
+ * output with IORING_OP_SEND (SENDMSG when it spans several chunks); file
+ * ranges (sk_conn_sendfile) are read into the output queue with
+ * IORING_OP_READ, a few pieces ahead of the send. Sockets sit in the
+ * ring's registered file table, so requests take no file reference. A
  * loop turn hands all its requests to the kernel and collects all
  * completions with one io_uring_submit_and_wait (uring_ring.c,
  * uring_conn.c).

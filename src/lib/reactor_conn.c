@@ -7,7 +7,9 @@
  * re-armed only when it fires, for the time still left. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/select.h>
 
 #include "reactor.h"
@@ -19,7 +21,13 @@ static int conn_write(sk_conn *c, const void *data, size_t len)
     return sk_stream_write(&rc->stream, data, len);
 }
 
-static const sk_conn_ops reactor_conn_ops = {.write = conn_write};
+static int conn_sendfile(sk_conn *c, int fd, off_t offset, size_t len)
+{
+    sk_reactor_conn *rc = c->model_data;
+    return sk_stream_sendfile(&rc->stream, fd, offset, len);
+}
+
+static const sk_conn_ops reactor_conn_ops = {.write = conn_write, .sendfile = conn_sendfile};
 
 /* After a service callback: a negative return or sk_conn_close ends the
  * connection once its output is written. */
@@ -36,8 +44,9 @@ static void conn_read(sk_stream *s, const uint8_t *data, size_t len)
     sk_reactor_conn *rc = s->data;
     rc->active_ms = sk_loop_now(s->loop);
     rc->conn.bytes_in += len;
-    int ret = rc->listener->service->on_data(&rc->conn, rc->state, data, len);
-    rc->sent_seen = rc->conn.bytes_out - rc->stream.out_len; /* replies are not later activity */
+    int ret = rc->conn.service->on_data(&rc->conn, rc->state, data, len);
+    /* Replies are not later activity. */
+    rc->sent_seen = rc->conn.bytes_out - sk_stream_pending(&rc->stream);
     if (ret < 0 || rc->conn.closing)
         settle(rc, ret);
 }
@@ -149,11 +158,25 @@ static bool admit(sk_reactor *r, sk_listener *l, sk_sock *client)
     return true;
 }
 
+/* A zeroed sk_reactor_conn with state_size bytes of service state, on a
+ * cache-line boundary; NULL when out of memory. */
+static sk_reactor_conn *conn_alloc(size_t state_size)
+{
+    size_t size = sizeof(sk_reactor_conn) + state_size;
+    if (state_size > SIZE_MAX / 2)
+        return NULL;
+    size = (size + SK_REACTOR_CONN_ALIGN - 1) / SK_REACTOR_CONN_ALIGN * SK_REACTOR_CONN_ALIGN;
+    sk_reactor_conn *rc = aligned_alloc(SK_REACTOR_CONN_ALIGN, size);
+    if (rc)
+        memset(rc, 0, size);
+    return rc;
+}
+
 static sk_reactor_conn *conn_new(sk_reactor *r, sk_listener *l, sk_sock *client,
                                  const char *peer)
 {
     const sk_service *svc = l->service;
-    sk_reactor_conn *rc = calloc(1, sizeof *rc + svc->state_size);
+    sk_reactor_conn *rc = conn_alloc(svc->state_size);
     int err = rc ? 0 : -ENOMEM;
     if (rc) {
         rc->reactor = r;

@@ -6,6 +6,12 @@
  * write allocates the output buffer and asks for POLLOUT; the buffer is
  * freed as soon as it drains.
  *
+ * File ranges: the output queue is the byte buffer plus a FIFO of file
+ * ranges, each one knowing how many buffered bytes go out before it (after
+ * the range ahead of it), so bytes and files leave in the order they were
+ * queued. A range is tried at once when nothing is queued before it; the
+ * rest waits, with a duplicate of the caller's fd, for POLLOUT.
+ *
  * Closing: the fd is unregistered at once, but released (and on_close run)
  * from a deferred callback, so on_close never runs inside another callback
  * and the fd number cannot be reused while the loop still dispatches this
@@ -13,10 +19,12 @@
  * first), `closed` alone an abort.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sockkit/stream.h"
 
@@ -31,13 +39,47 @@ enum {
     STREAM_DISCARD_READS = 4,
 };
 
+/* One queued file range. */
+typedef struct stream_file {
+    struct stream_file *next;
+    int fd;                 /* the stream's own duplicate */
+    off_t offset;           /* next byte to send */
+    size_t len;             /* bytes left to send */
+    size_t after;           /* buffered bytes to write before it: those queued
+                               after the previous range (or from the buffer's head) */
+} stream_file;
+
+/* The queued file ranges of a stream (sk_stream.files). */
+typedef struct sk_stream_files sk_stream_files;
+struct sk_stream_files {
+    stream_file *head, *tail;
+    size_t pending;         /* bytes left in every range */
+    size_t after_tail;      /* buffered bytes queued after the last range */
+};
+
+/* The largest off_t: a file range must end at or below it. */
+#define STREAM_OFF_MAX ((off_t)(((uint64_t)1 << (sizeof(off_t) * 8 - 1)) - 1))
+
 static void stream_closer(sk_loop *loop, sk_defer *d);
 static void stream_event(sk_loop *loop, sk_io *io, unsigned events);
 
-/* True while the stream should deliver input. */
+/* True while anything waits to be written. */
+static bool queued(const sk_stream *s)
+{
+    return s->out_len > 0 || s->files;
+}
+
+/* Bytes waiting to be written: buffered bytes and file ranges. */
+static size_t pending(const sk_stream *s)
+{
+    return s->out_len + (s->files ? s->files->pending : 0);
+}
+
+/* True while the stream should deliver input. (Bitwise or: one branch
+ * rather than five, on every event.) */
 static bool wants_input(const sk_stream *s)
 {
-    return s->reading && !s->throttled && !s->eof && !s->closing && !s->closed;
+    return s->reading && !(s->throttled | s->eof | s->closing | s->closed);
 }
 
 /* Bring the watcher's events in line with the stream's state; no call at
@@ -47,7 +89,7 @@ static void watch(sk_stream *s)
 {
     if (s->closed)
         return;
-    unsigned ev = (wants_input(s) ? SK_POLLIN : 0) | (s->out_len > 0 ? SK_POLLOUT : 0);
+    unsigned ev = (wants_input(s) ? SK_POLLIN : 0) | (queued(s) ? SK_POLLOUT : 0);
     if (ev == s->io.events && s->io.active)
         return;
     int rc = sk_io_start(s->loop, &s->io, ev);
@@ -55,8 +97,23 @@ static void watch(sk_stream *s)
         sk_stream_abort(s, rc);
 }
 
+/* Close and free the head file range. */
+static void file_pop(sk_stream *s)
+{
+    sk_stream_files *q = s->files;
+    stream_file *f = q->head;
+    q->pending -= f->len;
+    q->head = f->next;
+    close(f->fd);
+    free(f);
+    if (!q->head) { /* the bytes after it are plain buffered output now */
+        free(q);
+        s->files = NULL;
+    }
+}
+
 /* Unregister now; release the fd and report on_close from the loop's
- * deferred pass. */
+ * deferred pass. Queued output, file ranges included, is dropped. */
 static void end(sk_stream *s)
 {
     s->closed = true;
@@ -64,6 +121,8 @@ static void end(sk_stream *s)
     free(s->out);
     s->out = NULL;
     s->out_off = s->out_len = s->out_cap = 0;
+    while (s->files)
+        file_pop(s);
     sk_defer_queue(s->loop, &s->closer);
 }
 
@@ -143,6 +202,8 @@ static int enqueue(sk_stream *s, const uint8_t *data, size_t len)
     }
     memcpy(s->out + s->out_off + s->out_len, data, len);
     s->out_len += len;
+    if (s->files)
+        s->files->after_tail += len;
     return 0;
 }
 
@@ -153,7 +214,7 @@ int sk_stream_write(sk_stream *s, const void *data, size_t len)
     if (len == 0)
         return 0;
     const uint8_t *p = data;
-    if (s->out_len == 0) { /* nothing queued: straight to the kernel */
+    if (!queued(s)) { /* straight to the kernel */
         struct iovec iov = {.iov_base = (void *)p, .iov_len = len};
         ssize_t n = s->transport.ops->writev(&s->transport, &iov, 1);
         if (n == (ssize_t)len)
@@ -172,7 +233,7 @@ int sk_stream_write(sk_stream *s, const void *data, size_t len)
         sk_stream_abort(s, rc);
         return rc;
     }
-    if (s->out_len > s->high_water)
+    if (pending(s) > s->high_water)
         s->throttled = true;
     watch(s);
     return 0;
@@ -188,42 +249,167 @@ static void finish(sk_stream *s)
 /* Output drained to (or below) the low-water mark, or emptied. */
 static void drained(sk_stream *s, size_t before)
 {
-    bool crossed = before > s->low_water && s->out_len <= s->low_water;
-    if (s->throttled && s->out_len <= s->low_water)
+    size_t left = pending(s);
+    bool crossed = before > s->low_water && left <= s->low_water;
+    if (s->throttled && left <= s->low_water)
         s->throttled = false;
-    if (s->out_len == 0) {
+    if (s->out_len == 0 && s->out) {
         free(s->out);
         s->out = NULL;
         s->out_off = s->out_cap = 0;
-        if (s->closing) {
-            finish(s);
-            return;
-        }
     }
-    if ((crossed || s->out_len == 0) && s->cb->on_drain && !s->closing)
+    if (left == 0 && s->closing) {
+        finish(s);
+        return;
+    }
+    if ((crossed || left == 0) && s->cb->on_drain && !s->closing)
         s->cb->on_drain(s);
 }
 
-/* Write queued output until the kernel stops taking it. */
+/* Send the head file range until the kernel stops taking it. Returns 1
+ * when the range is sent (and popped), 0 when the socket is full, or
+ * -errno: -EIO when the file ends before the range does. */
+static int send_file(sk_stream *s)
+{
+    stream_file *f = s->files->head;
+    while (f->len > 0) {
+        ssize_t n = s->transport.ops->sendfile(&s->transport, f->fd, &f->offset, f->len);
+        if (n == -EAGAIN)
+            return 0;
+        if (n < 0)
+            return (int)n;
+        if (n == 0)
+            return -EIO; /* end of file */
+        f->len -= (size_t)n;
+        s->files->pending -= (size_t)n;
+        if (f->len > 0)
+            return 0; /* short: the send buffer is full */
+    }
+    file_pop(s);
+    return 1;
+}
+
+/* Write buffered bytes, at most up to the next file range. Returns 1 when
+ * all of them went, 0 when the socket is full, or -errno. */
+static int send_bytes(sk_stream *s)
+{
+    size_t want = s->files ? s->files->head->after : s->out_len;
+    struct iovec iov = {.iov_base = s->out + s->out_off, .iov_len = want};
+    ssize_t n = s->transport.ops->writev(&s->transport, &iov, 1);
+    if (n == -EAGAIN)
+        return 0;
+    if (n < 0)
+        return (int)n;
+    s->out_off += (size_t)n;
+    s->out_len -= (size_t)n;
+    if (s->files)
+        s->files->head->after -= (size_t)n;
+    return (size_t)n == want; /* short: the send buffer is full */
+}
+
+/* Write queued output, in order, until the kernel stops taking it. */
 static void flush(sk_stream *s)
 {
-    size_t before = s->out_len;
-    while (s->out_len > 0) {
-        struct iovec iov = {.iov_base = s->out + s->out_off, .iov_len = s->out_len};
-        ssize_t n = s->transport.ops->writev(&s->transport, &iov, 1);
+    size_t before = pending(s);
+    int rc = 1;
+    while (rc > 0 && queued(s))
+        rc = s->files && s->files->head->after == 0 ? send_file(s) : send_bytes(s);
+    if (rc < 0) {
+        sk_stream_abort(s, rc);
+        return;
+    }
+    if (pending(s) < before)
+        drained(s, before);
+}
+
+/* Queue a file range (a duplicate of fd) behind the buffered bytes. */
+static int file_enqueue(sk_stream *s, int fd, off_t offset, size_t len)
+{
+    stream_file *f = malloc(sizeof *f);
+    sk_stream_files *q = s->files ? s->files : calloc(1, sizeof *q);
+    int copy = f && q ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (copy < 0) {
+        int err = f && q ? -errno : -ENOMEM;
+        free(f);
+        if (q != s->files)
+            free(q);
+        return err;
+    }
+    *f = (stream_file){.fd = copy, .offset = offset, .len = len};
+    f->after = q->head ? q->after_tail : s->out_len;
+    if (q->tail)
+        q->tail->next = f;
+    else
+        q->head = f;
+    q->tail = f;
+    q->pending += len;
+    q->after_tail = 0;
+    s->files = q;
+    return 0;
+}
+
+/* Send a range straight away, nothing being queued: how much is left
+ * (*offset advanced), or -errno. */
+static ssize_t sendfile_now(sk_stream *s, int fd, off_t *offset, size_t len)
+{
+    size_t left = len;
+    while (left > 0) {
+        ssize_t n = s->transport.ops->sendfile(&s->transport, fd, offset, left);
         if (n == -EAGAIN)
             break;
+        if (n < 0)
+            return n;
+        if (n == 0)
+            return -EIO; /* end of file */
+        left -= (size_t)n;
+        if (left > 0)
+            break; /* short: the send buffer is full */
+    }
+    return (ssize_t)left;
+}
+
+/* sendfile(2) errors that mean the caller's fd cannot be sent from (not
+ * open for reading, not a file that can be mapped, bad offset), rather
+ * than a broken connection. */
+static bool file_error(ssize_t err)
+{
+    return err == -EBADF || err == -EINVAL || err == -ESPIPE || err == -EOVERFLOW;
+}
+
+int sk_stream_sendfile(sk_stream *s, int fd, off_t offset, size_t len)
+{
+    if (s->closed || s->closing)
+        return -EPIPE;
+    if (offset < 0 || len > (uint64_t)(STREAM_OFF_MAX - offset))
+        return -EINVAL;
+    if (!s->transport.ops->sendfile)
+        return -EOPNOTSUPP;
+    if (len == 0)
+        return 0;
+    size_t left = len;
+    if (!queued(s)) {
+        off_t start = offset;
+        ssize_t n = sendfile_now(s, fd, &offset, len);
+        if (n < 0 && offset == start && file_error(n))
+            return (int)n; /* nothing sent: the stream is as it was */
         if (n < 0) {
             sk_stream_abort(s, (int)n);
-            return;
+            return n == -EIO ? -EIO : -EPIPE;
         }
-        s->out_off += (size_t)n;
-        s->out_len -= (size_t)n;
-        if ((size_t)n < iov.iov_len)
-            break; /* the send buffer is full: the next write would fail */
+        left = (size_t)n;
+        if (left == 0)
+            return 0;
     }
-    if (s->out_len < before)
-        drained(s, before);
+    int rc = file_enqueue(s, fd, offset, left);
+    if (rc < 0) {
+        if (left < len) /* part of the range is gone: the stream is broken */
+            sk_stream_abort(s, rc);
+        return rc;
+    }
+    if (pending(s) > s->high_water)
+        s->throttled = true;
+    watch(s);
+    return 0;
 }
 
 static void got_eof(sk_stream *s)
@@ -286,7 +472,7 @@ static void stream_event(sk_loop *loop, sk_io *io, unsigned events)
 
 size_t sk_stream_pending(const sk_stream *s)
 {
-    return s->out_len;
+    return pending(s);
 }
 
 void sk_stream_set_watermarks(sk_stream *s, size_t high, size_t low)
@@ -295,9 +481,9 @@ void sk_stream_set_watermarks(sk_stream *s, size_t high, size_t low)
         return; /* not a valid pair: keep the current marks */
     s->high_water = high;
     s->low_water = low;
-    if (s->out_len > high)
+    if (pending(s) > high)
         s->throttled = true;
-    else if (s->out_len <= low)
+    else if (pending(s) <= low)
         s->throttled = false;
     watch(s);
 }
@@ -319,7 +505,7 @@ void sk_stream_close(sk_stream *s)
     if (s->closed || s->closing)
         return;
     s->closing = true;
-    if (s->out_len == 0)
+    if (!queued(s))
         finish(s);
     else
         watch(s); /* stop reading; POLLOUT stays until the output drains */

@@ -13,22 +13,36 @@
 #include "conn.h"
 #include "server_internal.h"
 
-/* What a completion is about: the low 3 bits of its user_data, the rest a
- * pointer to the object (allocations are at least 8-byte aligned). A
- * user_data of 0 is a completion nobody waits for. */
+/* What a completion is about: the top byte of its user_data, the rest a
+ * pointer to the object (user-space addresses leave the top byte clear on
+ * every Linux architecture). A user_data of 0 is a completion nobody
+ * waits for. */
 enum uring_op {
     URING_OP_RECV = 0,      /* uring_conn: multishot recv */
     URING_OP_SEND = 1,      /* uring_conn: send of the head of its output queue */
     URING_OP_CANCEL = 2,    /* uring_conn: cancel of its recv (backpressure) */
-    URING_OP_ACCEPT = 3,    /* uring_acceptor: multishot accept */
-    URING_OP_UNACCEPT = 4,  /* uring_acceptor: cancel of its accept */
-    URING_OP_RESUME = 5,    /* uring_acceptor: end of an accept pause */
-    URING_OP_SWEEP = 6,     /* uring_ring: idle-timeout sweep timer */
-    URING_OP_STOP = 7,      /* uring_ring: the server's stop_fd became readable */
-    URING_OP_MASK = 7,
+    URING_OP_READ = 3,      /* uring_conn: read of a piece of a file it sends */
+    URING_OP_ACCEPT = 4,    /* uring_acceptor: multishot accept */
+    URING_OP_UNACCEPT = 5,  /* uring_acceptor: cancel of its accept */
+    URING_OP_RESUME = 6,    /* uring_acceptor: end of an accept pause */
+    URING_OP_SWEEP = 7,     /* uring_ring: idle-timeout sweep timer */
+    URING_OP_STOP = 8,      /* uring_ring: the server's stop_fd became readable */
 };
 
+enum { URING_OP_SHIFT = 56 };
+
+/* The user_data of a request about obj. */
+static inline uint64_t uring_tag(const void *obj, enum uring_op op)
+{
+    return (uint64_t)(uintptr_t)obj | (uint64_t)op << URING_OP_SHIFT;
+}
+
 typedef struct uring_ring uring_ring;
+
+enum {
+    URING_BUFS = 1024,          /* provided receive buffers per ring (a power of two) */
+    URING_BUF_SIZE = 16 * 1024,
+};
 
 /* One stream listener as seen by one ring. */
 typedef struct uring_acceptor {
@@ -42,10 +56,16 @@ typedef struct uring_acceptor {
 } uring_acceptor;
 
 /* A piece of a connection's output queue. The kernel reads [off, len) of
- * the head chunk while a send is in flight; writes append past len. */
+ * the head chunk while a send is in flight; writes append past len.
+ * A file range (sk_conn_sendfile) is a chunk with fd >= 0 and no data:
+ * pieces of it are read into chunks queued before it, a few at a time,
+ * until none of it is left; what follows it waits. */
 typedef struct uring_chunk {
     struct uring_chunk *next;
     size_t off, len, cap;
+    int fd;                    /* -1, or the file range's own descriptor */
+    off_t file_off;            /* the file range still to read */
+    size_t file_left;
     uint8_t data[];
 } uring_chunk;
 
@@ -63,16 +83,19 @@ typedef struct uring_conn {
     int64_t started_ms, active_ms;
     uring_chunk *out_head, *out_tail;
     size_t out_bytes;          /* queued, not yet sent */
+    size_t file_bytes;         /* in queued file ranges, not yet read */
+    uring_chunk *read_chunk;   /* what the read in flight fills */
     struct msghdr send_msg;    /* a send of several chunks: stable while in flight */
     struct iovec send_iov[URING_SEND_IOV];
     int end_rc;                /* why it ends: 0, or -errno */
     bool in_idle, dirty;
-    bool recv_armed, send_armed, cancel_armed;
+    bool recv_armed, send_armed, cancel_armed, read_armed;
     bool paused;               /* output above the high-water mark: not reading */
     bool eof;                  /* the peer half-closed */
     bool ending;               /* closes once its output is written */
     bool forced;               /* closes now, output dropped */
     bool shut;                 /* shutdown(2) done to end its requests */
+    bool fixed;                /* the socket is in the ring's file table */
 } uring_conn;
 
 struct uring_ring {
@@ -83,10 +106,16 @@ struct uring_ring {
     uint8_t *buf_mem;
     unsigned buf_adds;              /* buffers given back since the last advance */
     bool bufs_registered;
+    bool bufs_incremental;          /* the kernel fills a buffer with several
+                                       receives (IOU_PBUF_RING_INC, Linux 6.12) */
+    uint32_t buf_used[URING_BUFS];  /* incremental: bytes of each buffer received into */
+    unsigned nfiles;                /* registered file table: socket fd n uses slot n
+                                       when n < nfiles (0: none) */
+    bool idle_sweep;                /* --idle-timeout is set: keep the idle list */
     uring_acceptor *acceptors;
     size_t nacceptors;
     uring_conn *idle_head, *idle_tail;
-    uring_conn *dirty;
+    uring_conn *dirty, *dirty_tail;
     uring_chunk *free_chunks;       /* spare CHUNK-size output chunks */
     unsigned nfree_chunks;
     size_t nconns;
@@ -114,10 +143,15 @@ struct io_uring_sqe *uring_sqe(uring_ring *r);
 /* Tag a submission with its object and operation. */
 void uring_sqe_tag(struct io_uring_sqe *sqe, void *obj, enum uring_op op);
 
-/* Receive buffer bid, and giving it back to the kernel (takes effect at
- * the end of the loop turn). */
-const uint8_t *uring_buffer(uring_ring *r, unsigned bid);
-void uring_buffer_recycle(uring_ring *r, unsigned bid);
+/* The bytes a receive completion delivered (NULL when it has none); the
+ * buffer goes back to the kernel at the end of the loop turn once the
+ * kernel is done with it, so they are valid until then. */
+const uint8_t *uring_buffer_take(uring_ring *r, const struct io_uring_cqe *cqe);
+
+/* Register / unregister socket fd in r's file table (no-ops when it has
+ * no slot for fd). Returns whether requests may name fd's slot. */
+bool uring_file_register(uring_ring *r, int fd);
+void uring_file_unregister(uring_ring *r, int fd);
 
 /* The buffer group that multishot recvs select from. */
 enum { URING_BGID = 0 };
@@ -129,6 +163,7 @@ void uring_conn_open(uring_ring *r, sk_listener *l, int fd);
 void uring_conn_recv_done(uring_conn *c, const struct io_uring_cqe *cqe);
 void uring_conn_send_done(uring_conn *c, int res);
 void uring_conn_cancel_done(uring_conn *c);
+void uring_conn_read_done(uring_conn *c, int res);
 
 /* Submit what the connections touched this turn need (sends, recvs,
  * cancels) and free the finished ones. */

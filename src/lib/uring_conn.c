@@ -2,9 +2,11 @@
  * peer's bytes (in provided buffers) to the service's on_data; what the
  * service writes is queued in chunks and sent in order, one send (or
  * sendmsg of several chunks) in flight at a time, a partial send
- * continued by the next. Above
- * OUT_HIGH_WATER queued bytes the recv is cancelled until the queue drains
- * below OUT_LOW_WATER (backpressure).
+ * continued by the next. A file range (sk_conn_sendfile) takes its place
+ * in the queue and is read into it a piece at a time (IORING_OP_READ),
+ * at most FILE_AHEAD bytes of it ahead of the send. Above
+ * OUT_HIGH_WATER queued bytes (file ranges included) the recv is
+ * cancelled until the queue drains below OUT_LOW_WATER (backpressure).
  *
  * Completions only change the connection and put it on the ring's dirty
  * list; at the end of the loop turn uring_conns_update submits what each
@@ -13,9 +15,13 @@
  * (output dropped); either way shutdown(2) ends the requests still in
  * flight, and it is freed once none is. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "deadline.h"
 #include "sockkit/error.h"
@@ -26,6 +32,8 @@ enum {
     OUT_LOW_WATER = 256 * 1024,   /* read again below this */
     CHUNK = 16 * 1024,            /* output chunk size (bigger writes get their own) */
     CHUNK_SPARES = 256,           /* spare chunks a ring keeps */
+    FILE_PIECE = 64 * 1024,       /* bytes of a file one read takes */
+    FILE_AHEAD = 256 * 1024,      /* file bytes read ahead of the send, at most */
 };
 
 /* ---- lists ----------------------------------------------------------- */
@@ -34,9 +42,13 @@ static void mark_dirty(uring_conn *c)
 {
     if (c->dirty)
         return;
-    c->dirty = true;
-    c->dirty_next = c->ring->dirty;
-    c->ring->dirty = c;
+    c->dirty = true; /* at the back: replies go out in the order requests came */
+    c->dirty_next = NULL;
+    if (c->ring->dirty)
+        c->ring->dirty_tail->dirty_next = c;
+    else
+        c->ring->dirty = c;
+    c->ring->dirty_tail = c;
 }
 
 static void idle_remove(uring_conn *c)
@@ -56,11 +68,12 @@ static void idle_remove(uring_conn *c)
     c->in_idle = false;
 }
 
-/* Note activity: the connection moves to the back of the idle list. */
+/* Note activity: the connection moves to the back of the idle list
+ * (once per loop turn is enough: the list is ordered by the turn's time). */
 static void touch(uring_conn *c)
 {
     uring_ring *r = c->ring;
-    if (c->forced)
+    if (c->forced || !r->idle_sweep || (c->in_idle && c->active_ms == r->now_ms))
         return;
     c->active_ms = r->now_ms;
     if (c->in_idle && r->idle_tail == c)
@@ -93,11 +106,14 @@ static uring_chunk *chunk_get(uring_ring *r, size_t need)
     }
     k->next = NULL;
     k->off = k->len = 0;
+    k->fd = -1;
     return k;
 }
 
 static void chunk_put(uring_ring *r, uring_chunk *k)
 {
+    if (k->fd >= 0)
+        close(k->fd);
     if (k->cap != CHUNK || r->nfree_chunks >= CHUNK_SPARES) {
         free(k);
         return;
@@ -167,7 +183,7 @@ static void out_drop(uring_conn *c)
         chunk_put(c->ring, h);
     }
     c->out_tail = NULL;
-    c->out_bytes = 0;
+    c->out_bytes = c->file_bytes = 0;
 }
 
 /* sk_conn_write: queue the bytes; they go out at the end of the turn. */
@@ -180,7 +196,61 @@ static int uring_write(sk_conn *conn, const void *data, size_t len)
     return out_append(c, data, len);
 }
 
-static const sk_conn_ops uring_conn_ops = {.write = uring_write};
+/* Whether fd is a file the range [offset, offset + len) can be read
+ * from: 0, -EBADF (not open for reading), -EINVAL (not a regular file or
+ * block device, a range past OFF_MAX) or -EIO (a regular file shorter
+ * than the range). */
+static int file_range_check(int fd, off_t offset, size_t len)
+{
+    struct stat st;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fstat(fd, &st) < 0)
+        return -errno;
+    if ((fl & O_ACCMODE) == O_WRONLY)
+        return -EBADF;
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+        return -EINVAL;
+    if ((uint64_t)len > (uint64_t)(INT64_MAX - offset))
+        return -EINVAL;
+    if (S_ISREG(st.st_mode) && st.st_size - offset < (off_t)len)
+        return -EIO;
+    return 0;
+}
+
+/* sk_conn_sendfile: queue the range with a descriptor of its own; it is
+ * read and sent after what is queued before it. */
+static int uring_sendfile(sk_conn *conn, int fd, off_t offset, size_t len)
+{
+    uring_conn *c = conn->model_data;
+    if (c->forced)
+        return -EPIPE;
+    int rc = file_range_check(fd, offset, len);
+    if (rc < 0)
+        return rc;
+    uring_chunk *f = malloc(sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    f->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (f->fd < 0) {
+        rc = -errno;
+        free(f);
+        return rc;
+    }
+    f->next = NULL;
+    f->off = f->len = f->cap = 0;
+    f->file_off = offset;
+    f->file_left = len;
+    if (c->out_tail)
+        c->out_tail->next = f;
+    else
+        c->out_head = f;
+    c->out_tail = f;
+    c->file_bytes += len;
+    mark_dirty(c);
+    return 0;
+}
+
+static const sk_conn_ops uring_conn_ops = {.write = uring_write, .sendfile = uring_sendfile};
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -230,15 +300,11 @@ static void conn_eof(uring_conn *c)
 
 void uring_conn_recv_done(uring_conn *c, const struct io_uring_cqe *cqe)
 {
-    uring_ring *r = c->ring;
     if (!(cqe->flags & IORING_CQE_F_MORE))
         c->recv_armed = false; /* ended: re-armed by update if still wanted */
-    if (cqe->flags & IORING_CQE_F_BUFFER) {
-        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-        if (cqe->res > 0 && !c->ending)
-            conn_data(c, uring_buffer(r, bid), (size_t)cqe->res);
-        uring_buffer_recycle(r, bid);
-    }
+    const uint8_t *data = uring_buffer_take(c->ring, cqe);
+    if (data && !c->ending)
+        conn_data(c, data, (size_t)cqe->res);
     if (cqe->res == 0 && !c->ending)
         conn_eof(c);
     else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
@@ -262,6 +328,97 @@ void uring_conn_cancel_done(uring_conn *c)
 {
     c->cancel_armed = false; /* if the recv goes on, update cancels again */
     mark_dirty(c);
+}
+
+/* ---- file ranges ----------------------------------------------------- */
+
+/* The first file range in the queue, with the chunk before it (NULL when
+ * it is the head) and the bytes queued ahead of it; NULL if none. */
+static uring_chunk *file_first(const uring_conn *c, uring_chunk **prev, size_t *ahead)
+{
+    uring_chunk *p = NULL;
+    size_t n = 0;
+    *prev = NULL;
+    *ahead = 0;
+    for (uring_chunk *k = c->out_head; k; p = k, k = k->next) {
+        if (k->fd >= 0) {
+            *prev = p;
+            *ahead = n;
+            return k;
+        }
+        n += k->len - k->off;
+    }
+    return NULL;
+}
+
+/* Read the next piece of the first file range, unless enough of it is
+ * queued already. */
+static void file_read(uring_conn *c)
+{
+    uring_chunk *prev, *f;
+    size_t ahead;
+    if (c->read_armed || !c->file_bytes || !(f = file_first(c, &prev, &ahead)) || ahead >= FILE_AHEAD)
+        return;
+    size_t n = f->file_left < FILE_PIECE ? f->file_left : FILE_PIECE;
+    uring_chunk *k = chunk_get(c->ring, n);
+    struct io_uring_sqe *sqe = k ? uring_sqe(c->ring) : NULL;
+    if (!sqe) {
+        if (k)
+            chunk_put(c->ring, k);
+        conn_end(c, -ENOMEM, true);
+        return;
+    }
+    io_uring_prep_read(sqe, f->fd, k->data, (unsigned)n, (uint64_t)f->file_off);
+    uring_sqe_tag(sqe, c, URING_OP_READ);
+    c->read_chunk = k;
+    c->read_armed = true;
+}
+
+/* res bytes of the first file range arrived in k: queue them before it,
+ * and drop the range once it is all read. */
+static void file_piece_queue(uring_conn *c, uring_chunk *k, size_t res)
+{
+    uring_chunk *prev, *f;
+    size_t ahead;
+    f = file_first(c, &prev, &ahead);
+    if (!f) { /* cannot happen: the range stays queued until it is read */
+        chunk_put(c->ring, k);
+        return;
+    }
+    k->len = res;
+    k->next = f;
+    if (prev)
+        prev->next = k;
+    else
+        c->out_head = k;
+    f->file_off += (off_t)res;
+    f->file_left -= res;
+    c->file_bytes -= res;
+    c->out_bytes += res;
+    if (f->file_left > 0)
+        return;
+    k->next = f->next;
+    if (c->out_tail == f)
+        c->out_tail = k;
+    chunk_put(c->ring, f);
+}
+
+void uring_conn_read_done(uring_conn *c, int res)
+{
+    uring_chunk *k = c->read_chunk;
+    c->read_chunk = NULL;
+    c->read_armed = false;
+    mark_dirty(c);
+    if (res > 0 && !c->forced) {
+        file_piece_queue(c, k, (size_t)res);
+        touch(c);
+        return;
+    }
+    chunk_put(c->ring, k);
+    if (res == -EAGAIN || res == -EINTR)
+        return; /* read again at the update */
+    /* 0: the file is shorter than the range asked for */
+    conn_end(c, res == 0 ? -EIO : res, true);
 }
 
 /* ---- opening and closing --------------------------------------------- */
@@ -290,6 +447,7 @@ void uring_conn_open(uring_ring *r, sk_listener *l, int fd)
         snprintf(peer, sizeof peer, "?");
     sk_conn_init(&c->conn, &uring_conn_ops, c, l->service, peer);
     c->started_ms = sk_monotonic_ms();
+    c->fixed = uring_file_register(r, fd);
     r->nconns++;
     touch(c);
     mark_dirty(c);
@@ -337,11 +495,20 @@ static void conn_finish(uring_conn *c)
     out_drop(c);
     r->nconns--;
     sk_server_untrack(r->srv, &c->active);
+    if (c->fixed)
+        uring_file_unregister(r, c->active.sock.fd); /* the table holds the socket too */
     sk_sock_close(&c->active.sock);
     free(c);
 }
 
 /* ---- submitting ------------------------------------------------------ */
+
+/* The request is on the connection's socket: its registered slot if it has one. */
+static void sqe_socket(struct io_uring_sqe *sqe, const uring_conn *c)
+{
+    if (c->fixed)
+        sqe->flags |= IOSQE_FIXED_FILE; /* the slot is the fd's number */
+}
 
 static void submit_recv(uring_conn *c)
 {
@@ -351,6 +518,7 @@ static void submit_recv(uring_conn *c)
         return;
     }
     io_uring_prep_recv_multishot(sqe, c->active.sock.fd, NULL, 0, 0);
+    sqe_socket(sqe, c);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = URING_BGID;
     uring_sqe_tag(sqe, c, URING_OP_RECV);
@@ -362,28 +530,33 @@ static void submit_cancel(uring_conn *c)
     struct io_uring_sqe *sqe = uring_sqe(c->ring);
     if (!sqe)
         return; /* tried again at the next update */
-    io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)c | URING_OP_RECV, 0);
+    io_uring_prep_cancel64(sqe, uring_tag(c, URING_OP_RECV), 0);
     uring_sqe_tag(sqe, c, URING_OP_CANCEL);
     c->cancel_armed = true;
 }
 
+/* Send the data chunks at the head of the queue, up to the first file
+ * range (which has to be read first). */
 static void submit_send(uring_conn *c)
 {
+    uring_chunk *h = c->out_head;
+    if (h->fd >= 0)
+        return; /* a file range still being read */
     struct io_uring_sqe *sqe = uring_sqe(c->ring);
     if (!sqe) {
         conn_end(c, -ENOMEM, true);
         return;
     }
-    uring_chunk *h = c->out_head;
-    if (!h->next) {
+    if (!h->next || h->next->fd >= 0) {
         io_uring_prep_send(sqe, c->active.sock.fd, h->data + h->off, h->len - h->off, MSG_NOSIGNAL);
     } else { /* several chunks: one sendmsg gathers them */
         int n = 0;
-        for (; h && n < URING_SEND_IOV; h = h->next, n++)
+        for (; h && h->fd < 0 && n < URING_SEND_IOV; h = h->next, n++)
             c->send_iov[n] = (struct iovec){.iov_base = h->data + h->off, .iov_len = h->len - h->off};
         c->send_msg = (struct msghdr){.msg_iov = c->send_iov, .msg_iovlen = (size_t)n};
         io_uring_prep_sendmsg(sqe, c->active.sock.fd, &c->send_msg, MSG_NOSIGNAL);
     }
+    sqe_socket(sqe, c);
     uring_sqe_tag(sqe, c, URING_OP_SEND);
     c->send_armed = true;
 }
@@ -391,9 +564,10 @@ static void submit_send(uring_conn *c)
 /* Read while the output queue is short, not while it is long. */
 static void flow_control(uring_conn *c)
 {
-    if (c->out_bytes > OUT_HIGH_WATER)
+    size_t queued = c->out_bytes + c->file_bytes;
+    if (queued > OUT_HIGH_WATER)
         c->paused = true;
-    else if (c->out_bytes < OUT_LOW_WATER)
+    else if (queued < OUT_LOW_WATER)
         c->paused = false;
     bool want = !c->eof && !c->paused;
     if (want && !c->recv_armed)
@@ -405,10 +579,12 @@ static void flow_control(uring_conn *c)
 /* Bring one connection to the state it wants. Frees it when finished. */
 static void conn_update(uring_conn *c)
 {
-    if (c->forced && !c->send_armed)
+    if (c->forced && !c->send_armed && !c->read_armed)
         out_drop(c);
     if (!c->ending)
         flow_control(c);
+    if (!c->forced)
+        file_read(c);
     if (!c->send_armed && c->out_head)
         submit_send(c);
     bool flushed = !c->send_armed && !c->out_head;
@@ -417,7 +593,8 @@ static void conn_update(uring_conn *c)
         sk_sock_shutdown(&c->active.sock, SHUT_RDWR);
         c->shut = true;
     }
-    if (c->ending && flushed && !c->recv_armed && !c->cancel_armed)
+    /* (marked dirty again meanwhile: finished when the update reaches it again) */
+    if (c->ending && flushed && !c->recv_armed && !c->cancel_armed && !c->read_armed && !c->dirty)
         conn_finish(c);
 }
 

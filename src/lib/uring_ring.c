@@ -6,7 +6,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "deadline.h"
@@ -17,10 +19,15 @@
 enum {
     URING_SQ_ENTRIES = 1024,
     URING_CQ_ENTRIES = 16384,
-    URING_BUFS = 1024,           /* provided receive buffers (a power of two) */
-    URING_BUF_SIZE = 16 * 1024,
+    URING_FILES_MAX = 65536,     /* registered file table slots, at most */
     SWEEP_MS = 250,              /* idle-timeout sweep period, at most */
     ACCEPT_PAUSE_MS = 100,       /* wait after EMFILE, ENFILE, ENOMEM */
+};
+
+/* Kernel ABI newer than liburing 2.3's headers (Linux 6.12). */
+enum {
+    URING_PBUF_RING_INC = 2,     /* io_uring_buf_reg.flags: IOU_PBUF_RING_INC */
+    URING_CQE_F_BUF_MORE = 1U << 4, /* IORING_CQE_F_BUF_MORE */
 };
 
 struct io_uring_sqe *uring_sqe(uring_ring *r)
@@ -35,19 +42,62 @@ struct io_uring_sqe *uring_sqe(uring_ring *r)
 
 void uring_sqe_tag(struct io_uring_sqe *sqe, void *obj, enum uring_op op)
 {
-    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)obj | (uint64_t)op);
+    io_uring_sqe_set_data64(sqe, uring_tag(obj, op));
 }
 
-const uint8_t *uring_buffer(uring_ring *r, unsigned bid)
+static void buffer_recycle(uring_ring *r, unsigned bid)
 {
-    return r->buf_mem + (size_t)bid * URING_BUF_SIZE;
-}
-
-void uring_buffer_recycle(uring_ring *r, unsigned bid)
-{
+    r->buf_used[bid] = 0;
     io_uring_buf_ring_add(r->bufs, r->buf_mem + (size_t)bid * URING_BUF_SIZE, URING_BUF_SIZE,
                           (unsigned short)bid, io_uring_buf_ring_mask(URING_BUFS),
                           (int)r->buf_adds++);
+}
+
+/* The kernel commits a buffer only for a receive of >= 0 bytes, and an
+ * incremental one only once it is full (no IORING_CQE_F_BUF_MORE); a
+ * buffer it did not commit is still its own. */
+const uint8_t *uring_buffer_take(uring_ring *r, const struct io_uring_cqe *cqe)
+{
+    if (!(cqe->flags & IORING_CQE_F_BUFFER) || cqe->res < 0)
+        return NULL;
+    unsigned bid = (cqe->flags >> IORING_CQE_BUFFER_SHIFT) & (URING_BUFS - 1);
+    const uint8_t *data = r->buf_mem + (size_t)bid * URING_BUF_SIZE + r->buf_used[bid];
+    if (!r->bufs_incremental) {
+        buffer_recycle(r, bid);
+    } else if (cqe->res > 0) {
+        r->buf_used[bid] += (uint32_t)cqe->res;
+        if (!(cqe->flags & URING_CQE_F_BUF_MORE))
+            buffer_recycle(r, bid);
+    }
+    return cqe->res > 0 ? data : NULL;
+}
+
+/* ---- registered files ------------------------------------------------ */
+
+/* A sparse table with a slot per descriptor number the process may have
+ * (up to URING_FILES_MAX); without one, requests name plain fds. */
+static void files_init(uring_ring *r)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return;
+    unsigned n = rl.rlim_cur < URING_FILES_MAX ? (unsigned)rl.rlim_cur : URING_FILES_MAX;
+    if (n > 0 && io_uring_register_files_sparse(&r->uring, n) == 0)
+        r->nfiles = n;
+}
+
+bool uring_file_register(uring_ring *r, int fd)
+{
+    if (fd < 0 || (unsigned)fd >= r->nfiles)
+        return false;
+    return io_uring_register_files_update(&r->uring, (unsigned)fd, &fd, 1) == 1;
+}
+
+void uring_file_unregister(uring_ring *r, int fd)
+{
+    int none = -1;
+    if (fd >= 0 && (unsigned)fd < r->nfiles)
+        io_uring_register_files_update(&r->uring, (unsigned)fd, &none, 1);
 }
 
 /* ---- setup ----------------------------------------------------------- */
@@ -69,6 +119,14 @@ static int queue_init(struct io_uring *u)
     return rc;
 }
 
+/* The flags of a buffer ring registration (a field named pad in
+ * liburing before 2.5, flags since). */
+static void buf_reg_set_flags(struct io_uring_buf_reg *reg, uint16_t flags)
+{
+    memcpy((unsigned char *)reg + offsetof(struct io_uring_buf_reg, bgid) + sizeof reg->bgid,
+           &flags, sizeof flags);
+}
+
 /* A ring of URING_BUFS receive buffers the kernel picks from (Linux 5.19). */
 static int buffers_init(uring_ring *r)
 {
@@ -82,13 +140,20 @@ static int buffers_init(uring_ring *r)
         return -ENOMEM;
     struct io_uring_buf_reg reg = {.ring_addr = (uint64_t)(uintptr_t)br,
                                    .ring_entries = URING_BUFS, .bgid = URING_BGID};
+    /* small messages share a buffer: fewer cache lines and pages touched */
+    buf_reg_set_flags(&reg, URING_PBUF_RING_INC);
     int rc = io_uring_register_buf_ring(&r->uring, &reg, 0);
+    r->bufs_incremental = rc == 0;
+    if (rc == -EINVAL) { /* before Linux 6.12 */
+        buf_reg_set_flags(&reg, 0);
+        rc = io_uring_register_buf_ring(&r->uring, &reg, 0);
+    }
     if (rc < 0)
         return rc;
     r->bufs_registered = true;
     io_uring_buf_ring_init(r->bufs);
     for (unsigned i = 0; i < URING_BUFS; i++)
-        uring_buffer_recycle(r, i);
+        buffer_recycle(r, i);
     io_uring_buf_ring_advance(r->bufs, (int)r->buf_adds);
     r->buf_adds = 0;
     return 0;
@@ -128,6 +193,8 @@ int uring_ring_init(uring_ring *r, sk_server *srv)
         return rc;
     r->uring_ready = true;
     io_uring_register_ring_fd(&r->uring); /* optional: cheaper io_uring_enter */
+    files_init(r);                        /* optional: no file refcount per request */
+    r->idle_sweep = idle > 0;
     rc = buffers_init(r);
     if (rc < 0)
         return rc;
@@ -190,7 +257,7 @@ static void accept_submit(uring_acceptor *a, enum uring_op op)
         a->armed = true;
         break;
     case URING_OP_UNACCEPT:
-        io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)a | URING_OP_ACCEPT, 0);
+        io_uring_prep_cancel64(sqe, uring_tag(a, URING_OP_ACCEPT), 0);
         a->cancelling = true;
         break;
     default:
@@ -252,11 +319,12 @@ static void ring_complete(uring_ring *r, const struct io_uring_cqe *cqe)
     uint64_t data = cqe->user_data;
     if (data == 0)
         return;
-    void *obj = (void *)(uintptr_t)(data & ~(uint64_t)URING_OP_MASK);
-    switch ((enum uring_op)(data & URING_OP_MASK)) {
+    void *obj = (void *)(uintptr_t)(data & (((uint64_t)1 << URING_OP_SHIFT) - 1));
+    switch ((enum uring_op)(data >> URING_OP_SHIFT)) {
     case URING_OP_RECV: uring_conn_recv_done(obj, cqe); break;
     case URING_OP_SEND: uring_conn_send_done(obj, cqe->res); break;
     case URING_OP_CANCEL: uring_conn_cancel_done(obj); break;
+    case URING_OP_READ: uring_conn_read_done(obj, cqe->res); break;
     case URING_OP_ACCEPT: accept_done(obj, cqe); break;
     case URING_OP_UNACCEPT: ((uring_acceptor *)obj)->cancelling = false; break;
     case URING_OP_RESUME:

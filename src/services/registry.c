@@ -1,11 +1,13 @@
 /* The table of services `sk serve` knows, with default endpoints. */
 #include <string.h>
 
+#include "file_service.h"
 #include "services.h"
 
 static const sk_service_entry service_table[] = {
     {&sk_service_echo, "127.0.0.1:7007"},
     {&sk_service_upper, "127.0.0.1:7008"},
+    {&sk_service_file, "127.0.0.1:7010"},
 };
 
 const sk_service_entry *sk_services_find(const char *name)

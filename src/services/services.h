@@ -13,7 +13,8 @@ extern const sk_service sk_service_upper;
 
 typedef struct sk_service_entry {
     const sk_service *service;
-    const char *default_endpoint; /* a plain host:port means TCP and UDP */
+    const char *default_endpoint; /* a plain host:port means TCP, and UDP too for a
+                                     service with SK_SERVICE_DATAGRAM */
 } sk_service_entry;
 
 /* Look up a service by name ("echo"). Returns NULL when unknown. */

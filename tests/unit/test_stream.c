@@ -1,6 +1,7 @@
 /* Unit tests for buffered streams (include/sockkit/stream.h) on a real
  * event loop, over loopback TCP connections: the stream owns one end, the
  * test plays the peer with plain socket calls. Every wait is bounded. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -376,6 +377,218 @@ static void test_pause_and_resume(void **state)
     run_until(f, &f->closes, 1);
 }
 
+/* ---- file ranges (sk_stream_sendfile) --------------------------------------- */
+
+/* Byte i of the test files: no short period, so a misplaced range shows. */
+static uint8_t pattern(size_t i)
+{
+    return (uint8_t)(i * 131 + i / 251 + 7);
+}
+
+/* An unlinked temporary file of len pattern bytes; returns its fd. */
+static int pattern_file(size_t len)
+{
+    char path[] = "/tmp/sk-test-stream-XXXXXX";
+    int fd = mkostemp(path, O_CLOEXEC);
+    assert_true(fd >= 0);
+    unlink(path);
+    uint8_t chunk[64 * 1024];
+    for (size_t done = 0; done < len;) {
+        size_t n = len - done < sizeof chunk ? len - done : sizeof chunk;
+        for (size_t i = 0; i < n; i++)
+            chunk[i] = pattern(done + i);
+        assert_int_equal(write(fd, chunk, n), (ssize_t)n);
+        done += n;
+    }
+    return fd;
+}
+
+/* Open descriptors of this process. */
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* not the directory's own */
+}
+
+/* Shrink the stream's send buffer and the peer's receive buffer, so that
+ * output stays queued. */
+static void small_buffers(fixture *f, int sndbuf, int rcvbuf)
+{
+    setsockopt(f->s.transport.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    setsockopt(f->peer, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+}
+
+/* Bytes, then file ranges between more bytes, each queued behind the
+ * last: the peer reads them in that order, byte for byte, then EOF. */
+static void test_sendfile_interleaved_with_writes_in_order(void **state)
+{
+    fixture *f = *state;
+    open_stream(f, &callbacks);
+    small_buffers(f, 256 * 1024, 256 * 1024);
+    size_t file_len = 10 << 20, head_len = 3 << 20;
+    int fd = pattern_file(file_len);
+    uint8_t *head = malloc(head_len);
+    assert_non_null(head);
+    for (size_t i = 0; i < head_len; i++)
+        head[i] = (uint8_t)(i * 7 + 3);
+
+    /* head (more than the kernel takes: queued), the whole file, "mid",
+     * a middle range of the file, "tail". */
+    off_t range_off = 12345;
+    size_t range_len = 1 << 20;
+    assert_int_equal(sk_stream_write(&f->s, head, head_len), 0);
+    assert_true(sk_stream_pending(&f->s) > 0);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, file_len), 0);
+    assert_int_equal(sk_stream_write(&f->s, "mid", 3), 0);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, range_off, range_len), 0);
+    close(fd); /* the stream keeps its own reference */
+    assert_int_equal(sk_stream_write(&f->s, "tail", 4), 0);
+    assert_true(sk_stream_pending(&f->s) > file_len); /* the file counts as queued */
+    sk_stream_close(&f->s);
+
+    size_t total = head_len + file_len + 3 + range_len + 4;
+    uint8_t *back = malloc(total + 1);
+    assert_non_null(back);
+    bool eof;
+    assert_int_equal(peer_read_all(f, back, total + 1, &eof), total);
+    assert_true(eof);
+    assert_memory_equal(back, head, head_len);
+    size_t at = head_len;
+    for (size_t i = 0; i < file_len; i++)
+        if (back[at + i] != pattern(i))
+            fail_msg("file byte %zu differs", i);
+    at += file_len;
+    assert_memory_equal(back + at, "mid", 3);
+    at += 3;
+    for (size_t i = 0; i < range_len; i++)
+        if (back[at + i] != pattern((size_t)range_off + i))
+            fail_msg("range byte %zu differs", i);
+    at += range_len;
+    assert_memory_equal(back + at, "tail", 4);
+    run_until(f, &f->closes, 1);
+    assert_int_equal(f->close_err, 0);
+    free(head);
+    free(back);
+}
+
+/* A file range with nothing queued goes out at once: no descriptor kept. */
+static void test_sendfile_taken_at_once_keeps_no_fd(void **state)
+{
+    fixture *f = *state;
+    open_stream(f, &callbacks);
+    int fd = pattern_file(1000);
+    int before = open_fds();
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 10, 900), 0);
+    assert_int_equal(sk_stream_pending(&f->s), 0);
+    assert_int_equal(open_fds(), before);
+    assert_int_equal(sk_stream_write(&f->s, "!", 1), 0);
+    uint8_t back[901];
+    bool eof;
+    assert_int_equal(peer_read_all(f, back, sizeof back, &eof), sizeof back);
+    for (size_t i = 0; i < 900; i++)
+        assert_int_equal(back[i], pattern(10 + i));
+    assert_int_equal(back[900], '!');
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, 0), 0); /* empty: nothing */
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, -1, 10), -EINVAL);
+    assert_int_equal(sk_stream_sendfile(&f->s, -1, 0, 10), -EBADF);
+    assert_false(f->s.closed);
+    close(fd);
+}
+
+/* A peer that reads a little at a time still gets every byte; meanwhile
+ * the queued range holds the stream above its high-water mark, so it
+ * stops reading its peer. */
+static void test_sendfile_slow_reader_gets_everything(void **state)
+{
+    fixture *f = *state;
+    open_stream(f, &callbacks);
+    small_buffers(f, 16 * 1024, 64 * 1024);
+    sk_stream_set_watermarks(&f->s, 64 * 1024, 16 * 1024);
+    size_t len = 4 << 20;
+    int fd = pattern_file(len);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, len), 0);
+    close(fd);
+    assert_true(sk_stream_pending(&f->s) > 64 * 1024);
+    assert_true(f->s.throttled);
+    assert_false(f->s.io.events & SK_POLLIN);
+    uint8_t *back = malloc(len);
+    assert_non_null(back);
+    size_t got = 0;
+    int64_t deadline = now_ms() + 2 * WAIT_MS;
+    while (got < len && now_ms() < deadline) { /* 8 KiB per millisecond at most */
+        sk_loop_run_once(f->loop, 0);
+        size_t want = len - got < 8192 ? len - got : 8192;
+        ssize_t n = recv(f->peer, back + got, want, MSG_DONTWAIT);
+        if (n > 0)
+            got += (size_t)n;
+        sk_loop_run_once(f->loop, 1);
+    }
+    assert_int_equal(got, len);
+    for (size_t i = 0; i < len; i++)
+        if (back[i] != pattern(i))
+            fail_msg("byte %zu differs", i);
+    run_for(f, 20);
+    assert_int_equal(sk_stream_pending(&f->s), 0);
+    assert_false(f->s.throttled);
+    assert_true(f->drains >= 1);
+    free(back);
+}
+
+/* Closing with a file range still queued releases the stream's duplicate
+ * of the file descriptor (and the socket). */
+static void test_close_with_queued_file_releases_its_fd(void **state)
+{
+    fixture *f = *state;
+    open_stream(f, &callbacks);
+    small_buffers(f, 16 * 1024, 16 * 1024);
+    int fd = pattern_file(4 << 20);
+    int before = open_fds();
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, 4 << 20), 0);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, 1 << 20), 0);
+    assert_int_equal(open_fds(), before + 2); /* one duplicate per queued range */
+    close(fd);
+    sk_stream_abort(&f->s, -ESHUTDOWN);
+    run_until(f, &f->closes, 1);
+    assert_int_equal(f->close_err, -ESHUTDOWN);
+    assert_int_equal(open_fds(), before - 2); /* both duplicates, the socket, fd */
+}
+
+/* A file shorter than the range aborts the stream with -EIO, whether the
+ * end shows at once or only once the range is under way. */
+static void test_sendfile_short_file_aborts_with_eio(void **state)
+{
+    fixture *f = *state;
+    open_stream(f, &callbacks);
+    int fd = pattern_file(1000);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, 5000), 0); /* 1000 go at once */
+    run_until(f, &f->closes, 1);
+    assert_int_equal(f->close_err, -EIO);
+    assert_false(f->nested_close);
+    uint8_t back[2000];
+    bool eof;
+    assert_int_equal(peer_read_all(f, back, sizeof back, &eof), 1000);
+    close(fd);
+}
+
+static void test_sendfile_past_end_of_file_fails_at_once(void **state)
+{
+    fixture *f = *state;
+    open_stream(f, &callbacks);
+    int fd = pattern_file(1000);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 1000, 10), -EIO);
+    assert_true(f->s.closed);
+    assert_int_equal(sk_stream_sendfile(&f->s, fd, 0, 10), -EPIPE);
+    run_until(f, &f->closes, 1);
+    assert_int_equal(f->close_err, -EIO);
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +606,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_on_eof_called_and_close_not_nested, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pause_and_resume, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sendfile_interleaved_with_writes_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sendfile_taken_at_once_keeps_no_fd, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sendfile_slow_reader_gets_everything, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_close_with_queued_file_releases_its_fd, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sendfile_short_file_aborts_with_eio, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sendfile_past_end_of_file_fails_at_once, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
