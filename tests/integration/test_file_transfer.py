@@ -19,15 +19,14 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from skharness import SK_BIN, Server, run_sk, wait_for  # noqa: E402
+from skharness import SK_BIN, ModelUnavailable, Server, run_sk, wait_for  # noqa: E402
 
 MiB = 1 << 20
 CHUNK = 4 * MiB
 STEP = 120          # seconds for any one sk command
 RESUME_RE = re.compile(r"resuming (\S+) at (\d+) bytes")
-# The model for tests that are not about models (GET needs the server to
-# send files; the blocking model is the reference).
-MODEL = "thread"
+# Models besides the default (epoll) that a short round trip goes through.
+OTHER_MODELS = ("thread", "uring")
 
 
 def write_random(path, size):
@@ -107,10 +106,11 @@ class FileTest(unittest.TestCase):
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)
 
-    def serve(self, model=MODEL, root=None):
-        """Start a file server; returns (Server, "127.0.0.1:PORT")."""
-        srv = Server("file=127.0.0.1:0", "--file-root", root or self.root, "--model", model,
-                     expect=1)
+    def serve(self, model=None, root=None):
+        """Start a file server (the default model unless given); returns
+        (Server, "127.0.0.1:PORT")."""
+        srv = Server("file=127.0.0.1:0", "--file-root", root or self.root,
+                     *(["--model", model] if model else []), expect=1)
         self.addCleanup(srv.__exit__)
         host, port = srv.addr("file")
         return srv, "%s:%d" % (host, port)
@@ -141,6 +141,21 @@ class RoundTrip(FileTest):
                 self.assertSameFile(src, os.path.join(self.out, name))
                 self.assertFalse(os.path.exists(os.path.join(self.out, name + ".part")))
 
+    def test_other_models(self):
+        src = self.path("nine")
+        write_random(src, 9 * MiB + 1)
+        for model in OTHER_MODELS:
+            with self.subTest(model=model):
+                try:
+                    _, ep = self.serve(model=model, root=self.path("root-" + model))
+                except ModelUnavailable:
+                    continue
+                self.sk("send", "-w", "60", src, ep)
+                self.assertSameFile(src, self.path("root-" + model, "nine"))
+                out = self.path("out-" + model)
+                self.sk("get", "-w", "60", ep, "nine", "-o", out)
+                self.assertSameFile(src, os.path.join(out, "nine"))
+
     def test_both_hashes(self):
         _, ep = self.serve()
         src = self.path("nine")
@@ -156,7 +171,7 @@ class RoundTrip(FileTest):
                 self.assertSameFile(src, os.path.join(out, "nine"))
 
     def test_ipv6_endpoint_and_remote_dir(self):
-        srv = Server("file=[::1]:0", "--file-root", self.root, "--model", MODEL, expect=1)
+        srv = Server("file=[::1]:0", "--file-root", self.root, expect=1)
         self.addCleanup(srv.__exit__)
         _, port = srv.addr("file")
         src = self.path("six")
@@ -166,7 +181,7 @@ class RoundTrip(FileTest):
 
     def test_unix_endpoint_and_remote_dir(self):
         sock = self.path("file.sock")
-        srv = Server("file=unix:" + sock, "--file-root", self.root, "--model", MODEL, expect=1)
+        srv = Server("file=unix:" + sock, "--file-root", self.root, expect=1)
         self.addCleanup(srv.__exit__)
         src = self.path("seven")
         write_random(src, 7000)
