@@ -604,7 +604,7 @@ set output '$RESULTS/transfer.svg'
 set title 'File transfer of ${human:-a file} on loopback — MB/s (10^6 bytes/s, higher is better); sockkit verifies end to end' noenhanced
 set ylabel 'MB/s'
 set style fill solid 0.85 border -1
-set xtics noenhanced nomirror
+set xtics rotate by -25 left noenhanced nomirror
 set ytics nomirror
 set grid ytics lc rgb '#dddddd'
 set key off
