@@ -33,6 +33,7 @@ extern "C" {
 #define SK_STREAM_LOW_WATER (256 * 1024)
 
 typedef struct sk_stream sk_stream;
+struct sk_stream_files; /* queued file ranges: private to the stream */
 
 typedef struct sk_stream_callbacks {
     /* len (> 0) bytes arrived; data lives in the loop's read buffer and is
@@ -87,9 +88,11 @@ int sk_stream_write(sk_stream *s, const void *data, size_t len);
  * then holds its own duplicate of fd (F_DUPFD_CLOEXEC; the caller may close
  * fd at once), closed when the range is sent or the stream closes. A file
  * that ends before offset + len aborts the stream with -EIO.
- * Returns 0, or -EPIPE after close or a write error, -EIO (the stream is
- * then aborted), -EINVAL (offset < 0 or the range overflows), -EBADF,
- * -EMFILE, -ENOMEM, or -EOPNOTSUPP when the transport cannot sendfile. */
+ * Returns 0, or -EPIPE after close or a write error, -EIO, -EINVAL
+ * (offset < 0, the range overflows, or fd cannot be sent from), -EBADF,
+ * -EMFILE, -ENOMEM, or -EOPNOTSUPP when the transport cannot sendfile.
+ * -EIO aborts the stream, and so do -EMFILE and -ENOMEM once part of the
+ * range went out; the other errors leave the stream as it was. */
 int sk_stream_sendfile(sk_stream *s, int fd, off_t offset, size_t len);
 
 /* Bytes queued and not yet written (file ranges included). */

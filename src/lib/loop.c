@@ -18,9 +18,10 @@
  * callback run in the same pass, up to this many rounds (no livelock). */
 #define SK_LOOP_DEFER_ROUNDS 64
 
-/* Cache lines fetched ahead for the next ready watcher: a reactor
- * connection's stream and the head of its sk_conn (reactor.h). */
+/* Cache lines fetched ahead for the next ready watcher (of 64 bytes): a
+ * reactor connection's stream and the head of its sk_conn (reactor.h). */
 #define SK_LOOP_PREFETCH_LINES 4
+#define SK_LOOP_CACHE_LINE 64
 
 /* ---- fd watchers ---------------------------------------------------- */
 
@@ -71,7 +72,7 @@ static void prefetch_watcher(const void *io)
 {
     const char *p = io;
     for (int i = 0; i < SK_LOOP_PREFETCH_LINES; i++)
-        __builtin_prefetch(p + i * 64);
+        __builtin_prefetch(p + i * SK_LOOP_CACHE_LINE);
 }
 
 /* Call the callback of each ready watcher still registered, with the
@@ -84,7 +85,7 @@ static void dispatch_io(sk_loop *loop)
     for (int i = 0; i < loop->ready_len; i++) {
         const sk_selector_event *ev = &loop->ready[i];
         sk_io *io = ev->data;
-        if (i + 1 < loop->ready_len)
+        if (i + 1 < loop->ready_len && ev[1].data)
             prefetch_watcher(ev[1].data);
         if (!io)
             continue;

@@ -266,25 +266,23 @@ static void drained(sk_stream *s, size_t before)
         s->cb->on_drain(s);
 }
 
-/* Send the head file range until the kernel stops taking it. Returns 1
- * when the range is sent (and popped), 0 when the socket is full, or
- * -errno: -EIO when the file ends before the range does. */
+/* Send what the kernel takes of the head file range. Returns 1 when the
+ * range is sent (and popped), 0 when the socket is full, or -errno: -EIO
+ * when the file ends before the range does. */
 static int send_file(sk_stream *s)
 {
     stream_file *f = s->files->head;
-    while (f->len > 0) {
-        ssize_t n = s->transport.ops->sendfile(&s->transport, f->fd, &f->offset, f->len);
-        if (n == -EAGAIN)
-            return 0;
-        if (n < 0)
-            return (int)n;
-        if (n == 0)
-            return -EIO; /* end of file */
-        f->len -= (size_t)n;
-        s->files->pending -= (size_t)n;
-        if (f->len > 0)
-            return 0; /* short: the send buffer is full */
-    }
+    ssize_t n = s->transport.ops->sendfile(&s->transport, f->fd, &f->offset, f->len);
+    if (n == -EAGAIN)
+        return 0;
+    if (n < 0)
+        return (int)n;
+    if (n == 0)
+        return -EIO; /* end of file */
+    f->len -= (size_t)n;
+    s->files->pending -= (size_t)n;
+    if (f->len > 0)
+        return 0; /* short: the send buffer is full */
     file_pop(s);
     return 1;
 }
@@ -352,20 +350,12 @@ static int file_enqueue(sk_stream *s, int fd, off_t offset, size_t len)
  * (*offset advanced), or -errno. */
 static ssize_t sendfile_now(sk_stream *s, int fd, off_t *offset, size_t len)
 {
-    size_t left = len;
-    while (left > 0) {
-        ssize_t n = s->transport.ops->sendfile(&s->transport, fd, offset, left);
-        if (n == -EAGAIN)
-            break;
-        if (n < 0)
-            return n;
-        if (n == 0)
-            return -EIO; /* end of file */
-        left -= (size_t)n;
-        if (left > 0)
-            break; /* short: the send buffer is full */
-    }
-    return (ssize_t)left;
+    ssize_t n = s->transport.ops->sendfile(&s->transport, fd, offset, len);
+    if (n == -EAGAIN)
+        return (ssize_t)len;
+    if (n == 0)
+        return -EIO; /* end of file */
+    return n < 0 ? n : (ssize_t)(len - (size_t)n);
 }
 
 /* sendfile(2) errors that mean the caller's fd cannot be sent from (not
@@ -388,10 +378,9 @@ int sk_stream_sendfile(sk_stream *s, int fd, off_t offset, size_t len)
         return 0;
     size_t left = len;
     if (!queued(s)) {
-        off_t start = offset;
         ssize_t n = sendfile_now(s, fd, &offset, len);
-        if (n < 0 && offset == start && file_error(n))
-            return (int)n; /* nothing sent: the stream is as it was */
+        if (file_error(n))
+            return (int)n; /* nothing was sent: the stream is as it was */
         if (n < 0) {
             sk_stream_abort(s, (int)n);
             return n == -EIO ? -EIO : -EPIPE;

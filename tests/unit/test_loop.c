@@ -624,6 +624,113 @@ static void test_io_stopped_in_same_iteration(void **state)
     sk_loop_destroy(loop);
 }
 
+/* A timer that runs in the same iteration as a ready watcher (timers run
+ * first) stops that watcher and starts it again: the event the wait
+ * returned for the old registration is not delivered; the next iteration
+ * delivers a fresh one. */
+typedef struct timer_stops_io {
+    sk_io io;
+    sk_timer timer;
+    int calls;
+} timer_stops_io;
+
+static void count_io(sk_loop *loop, sk_io *io, unsigned events)
+{
+    timer_stops_io *t = io->data;
+    (void)loop;
+    assert_true(events & SK_POLLIN);
+    t->calls++;
+}
+
+static void stop_and_restart_io(sk_loop *loop, sk_timer *timer)
+{
+    timer_stops_io *t = timer->data;
+    sk_io_stop(loop, &t->io);
+    assert_int_equal(sk_io_start(loop, &t->io, SK_POLLIN), 0);
+}
+
+static void test_io_stopped_by_timer_in_same_iteration(void **state)
+{
+    (void)state;
+    sk_loop *loop = new_loop();
+    int sp[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    timer_stops_io t = {0};
+    sk_io_init(&t.io, sp[0], count_io, &t);
+    sk_timer_init(&t.timer, stop_and_restart_io, &t);
+    assert_int_equal(sk_io_start(loop, &t.io, SK_POLLIN), 0);
+    assert_int_equal(send(sp[1], "x", 1, MSG_NOSIGNAL), 1);
+    assert_int_equal(sk_timer_start(loop, &t.timer, 0, 0), 0);
+    assert_int_equal(sk_loop_run_once(loop, 1000), 0);
+    assert_false(sk_timer_active(&t.timer));
+    assert_int_equal(t.calls, 0);
+    assert_int_equal(sk_loop_run_once(loop, 1000), 0); /* still readable */
+    assert_int_equal(t.calls, 1);
+    sk_io_stop(loop, &t.io);
+    close(sp[0]);
+    close(sp[1]);
+    sk_loop_destroy(loop);
+}
+
+/* Many ready watchers in one wait, each callback stopping one that has
+ * not run yet: half of them run, and no stopped one ever does. */
+enum { MANY_WATCHERS = 300 };
+
+typedef struct chain_watch {
+    sk_io io[MANY_WATCHERS];
+    int fds[MANY_WATCHERS][2];
+    int calls[MANY_WATCHERS];
+    bool stopped[MANY_WATCHERS];
+    int n;
+} chain_watch;
+
+static void stop_one_waiting(sk_loop *loop, sk_io *io, unsigned events)
+{
+    chain_watch *cw = io->data;
+    int i = (int)(io - cw->io);
+    (void)events;
+    cw->calls[i]++;
+    for (int j = 0; j < cw->n; j++)
+        if (j != i && cw->io[j].active && cw->calls[j] == 0) {
+            sk_io_stop(loop, &cw->io[j]);
+            cw->stopped[j] = true;
+            break;
+        }
+}
+
+static void test_io_many_ready_stopped_in_same_iteration(void **state)
+{
+    (void)state;
+    sk_loop *loop = new_loop();
+    chain_watch *cw = calloc(1, sizeof *cw);
+    assert_non_null(cw);
+    cw->n = backend == SK_SELECTOR_SELECT ? 100 : MANY_WATCHERS; /* fds below FD_SETSIZE */
+    for (int i = 0; i < cw->n; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cw->fds[i]), 0);
+        sk_io_init(&cw->io[i], cw->fds[i][0], stop_one_waiting, cw);
+        assert_int_equal(sk_io_start(loop, &cw->io[i], SK_POLLIN), 0);
+        assert_int_equal(send(cw->fds[i][1], "x", 1, MSG_NOSIGNAL), 1);
+    }
+    assert_int_equal(sk_loop_run_once(loop, 1000), 0);
+    int ran = 0, stopped = 0;
+    for (int i = 0; i < cw->n; i++) {
+        assert_true(cw->calls[i] <= 1);
+        if (cw->stopped[i])
+            assert_int_equal(cw->calls[i], 0);
+        ran += cw->calls[i];
+        stopped += cw->stopped[i];
+    }
+    assert_int_equal(ran, cw->n / 2);
+    assert_int_equal(stopped, cw->n / 2);
+    for (int i = 0; i < cw->n; i++) {
+        sk_io_stop(loop, &cw->io[i]);
+        close(cw->fds[i][0]);
+        close(cw->fds[i][1]);
+    }
+    free(cw);
+    sk_loop_destroy(loop);
+}
+
 typedef struct echo_watch {
     sk_io io;
     unsigned seen;
@@ -692,6 +799,8 @@ static void test_io_events_and_modify(void **state)
         cmocka_unit_test(test_stop_from_thread),               \
         cmocka_unit_test(test_signal),                         \
         cmocka_unit_test(test_io_stopped_in_same_iteration),   \
+        cmocka_unit_test(test_io_stopped_by_timer_in_same_iteration), \
+        cmocka_unit_test(test_io_many_ready_stopped_in_same_iteration), \
         cmocka_unit_test(test_io_events_and_modify),           \
     }
 
