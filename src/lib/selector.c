@@ -16,7 +16,6 @@ typedef struct sk_registration {
     unsigned events;     /* SK_POLLIN / SK_POLLOUT asked for */
     bool registered;
     void *data;
-    uint64_t generation; /* which add this registration came from */
 } sk_registration;
 
 struct sk_selector {
@@ -26,7 +25,6 @@ struct sk_selector {
     sk_registration *regs;    /* indexed by fd */
     int regs_len;
     int count;                /* registered fds */
-    uint64_t generations;     /* adds so far */
 };
 
 static const struct {
@@ -126,7 +124,7 @@ int sk_selector_add(sk_selector *sel, int fd, unsigned events, void *data)
         rc = sel->ops->add(sel->state, fd, events);
     if (rc < 0)
         return rc;
-    sel->regs[fd] = (sk_registration){events, true, data, ++sel->generations};
+    sel->regs[fd] = (sk_registration){events, true, data};
     sel->count++;
     return 0;
 }
@@ -191,16 +189,4 @@ void sk_selector_close(sk_selector *sel)
     sel->ops->close(sel->state);
     free(sel->regs);
     free(sel);
-}
-
-uint64_t sk_selector_generation(const sk_selector *sel, int fd)
-{
-    const sk_registration *reg = registration(sel, fd);
-    return reg ? reg->generation : 0;
-}
-
-void *sk_selector_data(const sk_selector *sel, int fd)
-{
-    const sk_registration *reg = registration(sel, fd);
-    return reg ? reg->data : NULL;
 }

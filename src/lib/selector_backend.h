@@ -34,13 +34,4 @@ extern const sk_selector_ops sk_selector_epoll_ops;
 extern const sk_selector_ops sk_selector_poll_ops;
 extern const sk_selector_ops sk_selector_select_ops;
 
-/* For the event loop: the registration generation of fd (a number that
- * changes every time fd is added), or 0 when fd is not registered. With the
- * data pointer, this tells a stale ready entry (its fd was removed, or
- * removed and added again, since the wait) from a live one. */
-uint64_t sk_selector_generation(const sk_selector *sel, int fd);
-
-/* For the event loop: the data registered for fd, or NULL. */
-void *sk_selector_data(const sk_selector *sel, int fd);
-
 #endif
