@@ -5,7 +5,8 @@ set -eu
 
 PACKAGES="build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev \
 python3 ncat socat netcat-openbsd iperf3 liburing-dev libuv1-dev libevent-dev gnuplot-nox \
-libcjson-dev libxxhash-dev libssl-dev xxhash"
+libcjson-dev libxxhash-dev libssl-dev xxhash libedit-dev tmux media-types curl wrk \
+nginx-light lighttpd chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -27,6 +28,17 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+# nginx and lighttpd are benchmark anchors that bench/http.sh starts itself:
+# keep their packages from starting system-wide daemons on port 80.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    own_policy=1
+fi
 $SUDO apt-get update -qq >&2
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2 || status=$?
+[ -n "$own_policy" ] && $SUDO rm -f "$policy"
+exit "${status:-0}"

@@ -52,7 +52,23 @@ typedef struct sk_service {
     /* The connection is gone (closed by either side or by the server).
      * Release what the state holds. Optional; never writes. */
     void (*on_close)(sk_conn *c, void *state);
+
+    /* Queued output (sk_conn_pending) fell from above SK_CONN_LOW_WATER to
+     * at most it, or to empty. Lets a service that produces output on its
+     * own (fan-out, a child process) refill without unbounded queues.
+     * Optional; never called in blocking models, whose writes do not queue.
+     * Return 0 to go on, a negative errno to close the connection. */
+    int (*on_drain)(sk_conn *c, void *state);
+
+    /* sk_conn_wake was called for this connection (from any thread). Runs on
+     * the thread that serves the connection, like the other callbacks.
+     * Optional (sk_conn_wake returns -EOPNOTSUPP without it).
+     * Return 0 to go on, a negative errno to close the connection. */
+    int (*on_wake)(sk_conn *c, void *state);
 } sk_service;
+
+/* Queued output at or below which on_drain is called, bytes. */
+#define SK_CONN_LOW_WATER (256 * 1024)
 
 /* Write bytes to the connection's peer. In blocking models this waits
  * until the bytes are handed to the kernel; in event models they are
@@ -79,6 +95,37 @@ void *sk_conn_context(const sk_conn *c);
 /* Ask for the connection to close once pending output has been written.
  * Callbacks may call it; later writes return -EPIPE. */
 void sk_conn_close(sk_conn *c);
+
+/* Bytes written with sk_conn_write / sk_conn_sendfile that are queued in
+ * the server, not yet handed to the kernel. Always 0 in blocking models
+ * (their writes wait instead). Only from the connection's own callbacks. */
+size_t sk_conn_pending(const sk_conn *c);
+
+/* Run the service's on_wake for this connection soon, on the thread that
+ * serves it. Thread-safe: the one sk_conn_* function other threads may
+ * call. Calls before on_wake runs are coalesced into one on_wake.
+ * A connection may be woken only until its on_close returns: a service
+ * that hands connections to other threads (a chat room) must remove them,
+ * under its own lock, in on_close.
+ * Returns 0, -EOPNOTSUPP (datagrams, or no on_wake), -ENOMEM. */
+int sk_conn_wake(sk_conn *c);
+
+/* Stop delivering on_data (and on_eof) for this connection: its input
+ * waits in the kernel, so TCP flow control slows the peer (backpressure
+ * toward a consumer that is not keeping up, e.g. a child's stdin).
+ * Only from the connection's own callbacks. */
+void sk_conn_pause(sk_conn *c);
+
+/* Deliver on_data again after sk_conn_pause. */
+void sk_conn_resume(sk_conn *c);
+
+/* End the connection (its on_close, log reason "timeout") unless this
+ * function is called again within timeout_ms milliseconds; 0 cancels.
+ * Independent of the server's --idle-timeout; a service uses it for its
+ * own limits (HTTP's header-read and keep-alive timeouts). Only from the
+ * connection's own callbacks.
+ * Returns 0, -EINVAL (negative), -EOPNOTSUPP (datagrams), -ENOMEM. */
+int sk_conn_set_timeout(sk_conn *c, int timeout_ms);
 
 /* The peer's address as text ("127.0.0.1:50312", "unix:"). Valid for the
  * connection's life. */

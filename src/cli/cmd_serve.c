@@ -1,7 +1,7 @@
 /* sk serve: run services on TCP, UDP and Unix sockets.
  *
  *   sk serve [SERVICE[=ENDPOINT]]... [--model M] [--grace S] [-q|-v]
- *            [--file-root DIR] [--overwrite] [--max-size BYTES]
+ *            [service options: serve_<service>.c]
  *
  * A plain host:port serves TCP and UDP at that port (as inetd's echo; TCP
  * only for a stream-only service such as file); tcp:, udp: and unix:
@@ -17,7 +17,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "file_service.h"
+#include "option_values.h"
+#include "serve_extension.h"
 #include "serve_log.h"
 #include "services.h"
 #include "sockkit/error.h"
@@ -32,18 +33,13 @@ typedef struct serve_options {
     int grace_ms;
     int backlog;
     int log_level;
-    const char *file_root; /* file service: --file-root */
-    bool overwrite;
-    uint64_t max_size;     /* 0: no limit */
 } serve_options;
 
-/* Services that need configuration are served as configured copies, which
- * live (in sk_cmd_serve's frame) as long as the server. */
+/* Each service extension's option state (serve_extension.h), indexed like
+ * sk_serve_extensions; the configured services live in it as long as the
+ * server. */
 typedef struct serve_services {
-    const serve_options *opts;
-    sk_file_config file_cfg;
-    sk_service file;
-    bool file_ready;
+    void *state[16];
 } serve_services;
 
 static void serve_usage(FILE *out)
@@ -58,7 +54,8 @@ static void serve_usage(FILE *out)
             "          unix:/path, unix:@name. Port 0 picks an ephemeral port.\n"
             "\nservices:\n");
     for (size_t i = 0; i < n; i++)
-        fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
+        if (all[i].service)
+            fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
     fprintf(out,
             "\noptions:\n"
             "  -m, --model M         concurrency model (default epoll): iterative, thread, fork,\n"
@@ -71,118 +68,102 @@ static void serve_usage(FILE *out)
             "      --backlog N       listen(2) backlog (default %d)\n"
             "  -q, --quiet           log errors only\n"
             "  -v, --verbose         log every datagram too\n"
-            "  -h, --help            this text\n"
-            "\nfile service:\n"
-            "      --file-root DIR   serve files under DIR, created if missing (default %s)\n"
-            "      --overwrite       let uploads replace existing names\n"
-            "      --max-size BYTES  refuse uploads larger than BYTES (suffixes K, M, G, T)\n"
-            "\nexit status: 0 stopped by a signal, 1 runtime failure, 2 usage error\n",
-            SK_DEFAULT_BACKLOG, SK_FILE_DEFAULT_ROOT);
+            "  -h, --help            this text\n",
+            SK_DEFAULT_BACKLOG);
+    for (size_t i = 0; i < sk_serve_extension_count; i++)
+        if (sk_serve_extensions[i])
+            fputs(sk_serve_extensions[i]->help, out);
+    fprintf(out, "\nexit status: 0 stopped by a signal, 1 runtime failure, 2 usage error\n");
 }
 
-/* Seconds (decimals allowed, at most a day) to milliseconds. */
-static int parse_seconds(const char *opt, const char *text, int *ms)
+static const struct option core_options[] = {
+    {"model", required_argument, NULL, 'm'}, {"grace", required_argument, NULL, 'g'},
+    {"workers", required_argument, NULL, 'w'}, {"max-conns", required_argument, NULL, 'M'},
+    {"idle-timeout", required_argument, NULL, 'i'},
+    {"backlog", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
+};
+
+enum { MAX_OPTIONS = 128 };
+
+/* The core options followed by every extension's, zero-terminated. */
+static void merge_options(struct option *out)
 {
-    char *end;
-    double s = strtod(text, &end);
-    if (*end || end == text || !(s >= 0 && s <= 86400)) {
-        fprintf(stderr, "sk: serve: %s wants seconds, got '%s'\n", opt, text);
-        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof core_options / sizeof core_options[0]; i++)
+        out[n++] = core_options[i];
+    for (size_t i = 0; i < sk_serve_extension_count; i++) {
+        const sk_serve_extension *x = sk_serve_extensions[i];
+        for (const struct option *o = x ? x->options : NULL; o && o->name; o++)
+            if (n < MAX_OPTIONS - 1)
+                out[n++] = *o;
     }
-    *ms = (int)(s * 1000);
-    return 0;
+    out[n] = (struct option){NULL, 0, NULL, 0};
 }
 
-/* A positive whole number up to a million. */
-static int parse_count(const char *opt, const char *text, int *out)
+/* An extension's option: hand it over. Returns 0, -1 on a bad value,
+ * -2 when no extension owns code. */
+static int extension_option(serve_services *ss, int code, const char *arg)
 {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (*end || end == text || v <= 0 || v > 1000000) {
-        fprintf(stderr, "sk: serve: %s wants a positive number, got '%s'\n", opt, text);
-        return -1;
+    for (size_t i = 0; i < sk_serve_extension_count; i++) {
+        const sk_serve_extension *x = sk_serve_extensions[i];
+        if (x && code >= x->code_base && code <= x->code_base + 255)
+            return x->option(ss->state[i], code, arg);
     }
-    *out = (int)v;
-    return 0;
+    return -2;
 }
 
-/* A byte count with an optional binary suffix: 512, 10K, 5M, 2G, 1T. */
-static int parse_size(const char *opt, const char *text, uint64_t *out)
+static int core_option(serve_options *o, int c, const char *arg)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    unsigned shift = 0;
-    switch (*end) {
-    case 'k': case 'K': shift = 10; break;
-    case 'm': case 'M': shift = 20; break;
-    case 'g': case 'G': shift = 30; break;
-    case 't': case 'T': shift = 40; break;
-    default: break;
+    long v;
+    switch (c) {
+    case 'm':
+        if (sk_model_parse(arg, &o->model) < 0) {
+            fprintf(stderr, "sk: serve: unknown model '%s' (see 'sk serve --help')\n", arg);
+            return -1;
+        }
+        return 0;
+    case 'g': return sk_opt_seconds("serve", "--grace", arg, &o->grace_ms);
+    case 'i': return sk_opt_seconds("serve", "--idle-timeout", arg, &o->idle_timeout_ms);
+    case 'b':
+        if (sk_opt_count("serve", "--backlog", arg, 1, 1000000, &v) < 0)
+            return -1;
+        o->backlog = (int)v;
+        return 0;
+    case 'w':
+        if (sk_opt_count("serve", "--workers", arg, 1, 1024, &v) < 0)
+            return -1;
+        o->workers = (int)v;
+        return 0;
+    case 'M':
+        if (sk_opt_count("serve", "--max-conns", arg, 1, 1000000, &v) < 0)
+            return -1;
+        o->max_conns = (int)v;
+        return 0;
+    case 'q': o->log_level = SK_LOG_ERROR; return 0;
+    case 'v': o->log_level = SK_LOG_DEBUG; return 0;
+    default: return -2;
     }
-    if (shift)
-        end++;
-    if (errno || *end || end == text || text[0] == '-' || v == 0 || v > (UINT64_MAX >> shift)) {
-        fprintf(stderr, "sk: serve: %s wants a positive size in bytes (suffixes K, M, G, T), "
-                "got '%s'\n", opt, text);
-        return -1;
-    }
-    *out = (uint64_t)v << shift;
-    return 0;
 }
 
-static int parse_options(int argc, char **argv, serve_options *o)
+/* Returns 0 to serve, 1 after --help, -1 on a usage error. */
+static int parse_options(int argc, char **argv, serve_options *o, serve_services *ss)
 {
-    static const struct option longopts[] = {
-        {"model", required_argument, NULL, 'm'}, {"grace", required_argument, NULL, 'g'},
-        {"workers", required_argument, NULL, 'w'}, {"max-conns", required_argument, NULL, 'M'},
-        {"idle-timeout", required_argument, NULL, 'i'},
-        {"backlog", required_argument, NULL, 'b'}, {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},     {"help", no_argument, NULL, 'h'},
-        {"file-root", required_argument, NULL, 'R'}, {"overwrite", no_argument, NULL, 'O'},
-        {"max-size", required_argument, NULL, 'S'},
-        {NULL, 0, NULL, 0},
-    };
+    struct option longopts[MAX_OPTIONS];
+    merge_options(longopts);
     int c;
     while ((c = getopt_long(argc, argv, "m:w:qvh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'm':
-            if (sk_model_parse(optarg, &o->model) < 0) {
-                fprintf(stderr, "sk: serve: unknown model '%s' (see 'sk serve --help')\n", optarg);
-                return -1;
-            }
-            break;
-        case 'g':
-            if (parse_seconds("--grace", optarg, &o->grace_ms) < 0)
-                return -1;
-            break;
-        case 'i':
-            if (parse_seconds("--idle-timeout", optarg, &o->idle_timeout_ms) < 0)
-                return -1;
-            break;
-        case 'b':
-            if (parse_count("--backlog", optarg, &o->backlog) < 0)
-                return -1;
-            break;
-        case 'w':
-            if (parse_count("--workers", optarg, &o->workers) < 0)
-                return -1;
-            break;
-        case 'M':
-            if (parse_count("--max-conns", optarg, &o->max_conns) < 0)
-                return -1;
-            break;
-        case 'R': o->file_root = optarg; break;
-        case 'O': o->overwrite = true; break;
-        case 'S':
-            if (parse_size("--max-size", optarg, &o->max_size) < 0)
-                return -1;
-            break;
-        case 'q': o->log_level = SK_LOG_ERROR; break;
-        case 'v': o->log_level = SK_LOG_DEBUG; break;
-        case 'h': serve_usage(stdout); return 1;
-        default: serve_usage(stderr); return -1;
+        if (c == 'h') {
+            serve_usage(stdout);
+            return 1;
         }
+        int rc = core_option(o, c, optarg);
+        if (rc == -2)
+            rc = extension_option(ss, c, optarg);
+        if (rc == -2)
+            serve_usage(stderr);
+        if (rc < 0)
+            return -1;
     }
     return 0;
 }
@@ -204,25 +185,59 @@ static uint16_t sockaddr_port(const sk_sockaddr *a)
     return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
 }
 
-/* The service to serve for a table entry: itself, or its configured copy
- * (the file service: its root is created and opened on first use). */
-static const sk_service *configured(serve_services *ss, const sk_service *svc)
+/* The extension that configures service name, with its state; NULL when
+ * the service takes no configuration. */
+static const sk_serve_extension *extension_of(serve_services *ss, const char *name,
+                                              void **state)
 {
-    if (svc != &sk_service_file)
-        return svc;
-    if (!ss->file_ready) {
-        char err[512];
-        const serve_options *o = ss->opts;
-        if (sk_file_config_init(&ss->file_cfg, o->file_root, o->overwrite, o->max_size, err,
-                                sizeof err) < 0) {
-            fprintf(stderr, "sk: serve: file: %s\n", err);
-            return NULL;
+    for (size_t i = 0; i < sk_serve_extension_count; i++) {
+        const sk_serve_extension *x = sk_serve_extensions[i];
+        if (x && !strcmp(x->service, name)) {
+            *state = ss->state[i];
+            return x;
         }
-        ss->file = sk_service_file;
-        ss->file.context = &ss->file_cfg;
-        ss->file_ready = true;
     }
-    return &ss->file;
+    return NULL;
+}
+
+/* The service to serve at ep for a table entry: itself, or the copy its
+ * extension configured. NULL after printing why. */
+static const sk_service *configured(serve_services *ss, const sk_service *svc,
+                                    const sk_endpoint *ep)
+{
+    void *state;
+    const sk_serve_extension *x = extension_of(ss, svc->name, &state);
+    return x ? x->configure(state, ep) : svc;
+}
+
+/* Whether a bare `sk serve` starts the service. */
+static bool started_by_default(serve_services *ss, const sk_service *svc)
+{
+    void *state;
+    const sk_serve_extension *x = extension_of(ss, svc->name, &state);
+    return !x || !x->by_default || x->by_default(state);
+}
+
+static int services_init(serve_services *ss)
+{
+    for (size_t i = 0; i < sk_serve_extension_count; i++) {
+        const sk_serve_extension *x = sk_serve_extensions[i];
+        if (i >= sizeof ss->state / sizeof ss->state[0])
+            return -1;
+        if (x && !(ss->state[i] = calloc(1, x->state_size ? x->state_size : 1)))
+            return -1;
+    }
+    return 0;
+}
+
+static void services_release(serve_services *ss)
+{
+    for (size_t i = 0; i < sk_serve_extension_count; i++) {
+        const sk_serve_extension *x = sk_serve_extensions[i];
+        if (x && ss->state[i] && x->release)
+            x->release(ss->state[i]);
+        free(ss->state[i]);
+    }
 }
 
 /* "SERVICE" or "SERVICE=ENDPOINT": open its listeners. */
@@ -233,7 +248,7 @@ static int add_service_arg(sk_server *srv, serve_services *ss, const char *arg)
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), arg);
     const sk_service_entry *entry = sk_services_find(name);
-    if (!entry) {
+    if (!entry || !entry->service) {
         fprintf(stderr, "sk: serve: unknown service '%s' (try 'sk serve --help')\n", name);
         return -EINVAL;
     }
@@ -244,7 +259,7 @@ static int add_service_arg(sk_server *srv, serve_services *ss, const char *arg)
         fprintf(stderr, "sk: serve: %s: %s\n", name, err);
         return -EINVAL;
     }
-    const sk_service *svc = configured(ss, entry->service);
+    const sk_service *svc = configured(ss, entry->service, &ep);
     if (!svc)
         return -EINVAL;
     switch (ep.scheme) {
@@ -278,7 +293,8 @@ static int add_listeners(sk_server *srv, serve_services *ss, int nargs, char **a
     size_t n;
     const sk_service_entry *all = sk_services_all(&n);
     for (size_t i = 0; i < n; i++)
-        if (add_service_arg(srv, ss, all[i].service->name) < 0)
+        if (all[i].service && started_by_default(ss, all[i].service) &&
+            add_service_arg(srv, ss, all[i].service->name) < 0)
             return -1;
     return 0;
 }
@@ -324,9 +340,17 @@ static int run_server(sk_server *srv, const serve_options *o, const sigset_t *st
 int sk_cmd_serve(int argc, char **argv)
 {
     serve_options o = {.model = SK_MODEL_EPOLL, .grace_ms = 5000, .log_level = SK_LOG_INFO};
-    int prc = parse_options(argc, argv, &o);
-    if (prc != 0)
+    serve_services ss = {{NULL}};
+    if (services_init(&ss) < 0) {
+        fprintf(stderr, "sk: serve: %s\n", sk_strerror(-ENOMEM));
+        services_release(&ss);
+        return 1;
+    }
+    int prc = parse_options(argc, argv, &o, &ss);
+    if (prc != 0) {
+        services_release(&ss);
         return prc > 0 ? 0 : 2;
+    }
 
     /* Server threads inherit this mask: only the main thread takes the signals. */
     sigset_t stop;
@@ -342,14 +366,13 @@ int sk_cmd_serve(int argc, char **argv)
     int rc = sk_server_create(&srv, &cfg);
     if (rc < 0) {
         fprintf(stderr, "sk: serve: %s\n", sk_strerror(rc));
+        services_release(&ss);
         return 1;
     }
-    serve_services ss = {.opts = &o};
     int status = add_listeners(srv, &ss, argc - optind, argv + optind) < 0
                      ? 2
                      : run_server(srv, &o, &stop);
     sk_server_destroy(srv);
-    if (ss.file_ready)
-        sk_file_config_free(&ss.file_cfg);
+    services_release(&ss);
     return status;
 }

@@ -57,3 +57,36 @@ const char *sk_conn_peer(const sk_conn *c)
 {
     return c->peer;
 }
+
+size_t sk_conn_pending(const sk_conn *c)
+{
+    return c->ops->pending ? c->ops->pending(c) : 0;
+}
+
+int sk_conn_wake(sk_conn *c)
+{
+    if (!c->ops->wake || !c->service->on_wake)
+        return -EOPNOTSUPP;
+    return c->ops->wake(c);
+}
+
+void sk_conn_pause(sk_conn *c)
+{
+    if (c->ops->set_reading)
+        c->ops->set_reading(c, false);
+}
+
+void sk_conn_resume(sk_conn *c)
+{
+    if (c->ops->set_reading)
+        c->ops->set_reading(c, true);
+}
+
+int sk_conn_set_timeout(sk_conn *c, int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return -EINVAL;
+    if (!c->ops->set_timeout)
+        return -EOPNOTSUPP;
+    return c->ops->set_timeout(c, timeout_ms);
+}

@@ -16,6 +16,15 @@ typedef struct sk_conn_ops {
     /* Send len bytes of file fd from offset after what was written before;
      * NULL where the transport has no byte stream (datagrams). */
     int (*sendfile)(sk_conn *c, int fd, off_t offset, size_t len);
+    /* Bytes queued, not yet handed to the kernel. NULL: never any. */
+    size_t (*pending)(const sk_conn *c);
+    /* Run on_wake on the connection's thread (thread-safe). NULL: -EOPNOTSUPP. */
+    int (*wake)(sk_conn *c);
+    /* Stop (false) or restart (true) delivering input. NULL: ignored. */
+    void (*set_reading)(sk_conn *c, bool reading);
+    /* End the connection unless called again within ms (0: cancel).
+     * NULL: -EOPNOTSUPP. */
+    int (*set_timeout)(sk_conn *c, int ms);
 } sk_conn_ops;
 
 struct sk_conn {

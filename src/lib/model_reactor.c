@@ -182,6 +182,8 @@ static void reactor_destroy(sk_reactor *r)
         sk_timer_stop(r->loop, &r->grace);
         sk_loop_destroy(r->loop);
     }
+    sk_reactor_wakes_free(r);
+    pthread_mutex_destroy(&r->wake_lock);
     if (r->reserve_fd >= 0)
         close(r->reserve_fd);
     free(r->listeners);
@@ -206,6 +208,7 @@ static int reactor_start(sk_server *srv)
     for (size_t i = 0; i < n; i++) {
         set->reactors[i].set = set;
         set->reactors[i].reserve_fd = -1;
+        pthread_mutex_init(&set->reactors[i].wake_lock, NULL);
         sk_timer_init(&set->reactors[i].grace, grace_over, &set->reactors[i]);
     }
     for (size_t i = 0; i < n; i++) {

@@ -45,6 +45,9 @@ struct sk_reactor {
     bool draining;          /* listeners stopped; stop the loop at 0 connections */
     sk_timer grace;         /* end of the drain's grace period */
     int forced;             /* connections ended when the grace period ran out */
+    pthread_mutex_t wake_lock;       /* guards the two fields below */
+    sk_reactor_conn *wakes;          /* connections woken (sk_conn_wake) */
+    bool wake_posted;                /* a post of the wake pass is queued */
 };
 
 /* The model's state (sk_server.model). */
@@ -70,9 +73,15 @@ struct sk_reactor_conn {
     sk_reactor *reactor;
     sk_listener *listener;
     sk_reactor_conn *prev, *next;    /* in reactor->conns */
-    sk_timer idle;                   /* re-armed lazily: only when it fires */
+    sk_timer idle;                   /* idle timeout and service deadline: re-armed
+                                        lazily, only when it fires */
     int64_t opened_ms;
+    int64_t deadline_ms;             /* sk_conn_set_timeout: loop time, 0 = none */
     int error;                       /* a callback's negative return */
+    bool timed_out;                  /* ended by the service's deadline */
+    bool zombie;                     /* closed while on the wake list: freed there */
+    atomic_bool wake_pending;        /* on r->wakes, or about to be */
+    sk_reactor_conn *wake_next;      /* in reactor->wakes */
     _Alignas(max_align_t) unsigned char state[]; /* the service's, state_size bytes */
 };
 
@@ -99,5 +108,9 @@ void sk_reactor_conn_open(sk_reactor *r, sk_listener *l, sk_sock *client,
 /* End every connection of r at once (grace period over); returns how many.
  * Their on_close runs from the loop's deferred pass. */
 int sk_reactor_conns_abort(sk_reactor *r);
+
+/* Free the connections still on r's wake list (all closed by then), when
+ * the reactor is destroyed. */
+void sk_reactor_wakes_free(sk_reactor *r);
 
 #endif

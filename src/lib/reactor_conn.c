@@ -27,7 +27,49 @@ static int conn_sendfile(sk_conn *c, int fd, off_t offset, size_t len)
     return sk_stream_sendfile(&rc->stream, fd, offset, len);
 }
 
-static const sk_conn_ops reactor_conn_ops = {.write = conn_write, .sendfile = conn_sendfile};
+static size_t conn_pending(const sk_conn *c)
+{
+    const sk_reactor_conn *rc = c->model_data;
+    return sk_stream_pending(&rc->stream);
+}
+
+static void conn_set_reading(sk_conn *c, bool reading)
+{
+    sk_reactor_conn *rc = c->model_data;
+    if (rc->stream.closed)
+        return;
+    if (reading)
+        sk_stream_resume(&rc->stream);
+    else
+        sk_stream_pause(&rc->stream);
+}
+
+/* The service's deadline: armed on the idle timer, which fires at the
+ * earlier of the two and re-arms itself for the other. */
+static int conn_set_timeout(sk_conn *c, int ms)
+{
+    sk_reactor_conn *rc = c->model_data;
+    sk_loop *loop = rc->reactor->loop;
+    if (ms == 0) {
+        rc->deadline_ms = 0; /* the timer, if armed, finds nothing due */
+        return 0;
+    }
+    rc->deadline_ms = sk_loop_now(loop) + ms;
+    if (sk_timer_active(&rc->idle) && rc->idle.due_ms <= rc->deadline_ms)
+        return 0;
+    return sk_timer_start(loop, &rc->idle, ms, 0);
+}
+
+static int conn_wake(sk_conn *c);
+
+static const sk_conn_ops reactor_conn_ops = {
+    .write = conn_write,
+    .sendfile = conn_sendfile,
+    .pending = conn_pending,
+    .wake = conn_wake,
+    .set_reading = conn_set_reading,
+    .set_timeout = conn_set_timeout,
+};
 
 /* After a service callback: a negative return or sk_conn_close ends the
  * connection once its output is written. */
@@ -37,6 +79,61 @@ static void settle(sk_reactor_conn *rc, int ret)
         rc->error = ret;
     if (ret < 0 || rc->conn.closing)
         sk_stream_close(&rc->stream);
+}
+
+/* ---- waking a connection from any thread -------------------------------- */
+
+/* Posted to the reactor's loop: run on_wake for every woken connection;
+ * free those that closed meanwhile. */
+static void run_wakes(sk_loop *loop, void *arg)
+{
+    (void)loop;
+    sk_reactor *r = arg;
+    pthread_mutex_lock(&r->wake_lock);
+    sk_reactor_conn *list = r->wakes;
+    r->wakes = NULL;
+    r->wake_posted = false;
+    pthread_mutex_unlock(&r->wake_lock);
+    for (sk_reactor_conn *rc = list, *next; rc; rc = next) {
+        next = rc->wake_next;
+        atomic_store(&rc->wake_pending, false); /* wakes from now on queue again */
+        if (rc->zombie) {
+            free(rc);
+            continue;
+        }
+        if (rc->stream.closed || rc->conn.closing)
+            continue;
+        rc->active_ms = sk_loop_now(loop);
+        settle(rc, rc->conn.service->on_wake(&rc->conn, rc->state));
+    }
+}
+
+static int conn_wake(sk_conn *c)
+{
+    sk_reactor_conn *rc = c->model_data;
+    if (atomic_exchange(&rc->wake_pending, true))
+        return 0; /* already queued: coalesced */
+    sk_reactor *r = rc->reactor;
+    int err = 0;
+    pthread_mutex_lock(&r->wake_lock);
+    rc->wake_next = r->wakes;
+    r->wakes = rc;
+    if (!r->wake_posted) {
+        err = sk_loop_post(r->loop, run_wakes, r);
+        r->wake_posted = err == 0; /* else the next wake posts */
+    }
+    pthread_mutex_unlock(&r->wake_lock);
+    return err;
+}
+
+void sk_reactor_wakes_free(sk_reactor *r)
+{
+    for (sk_reactor_conn *rc = r->wakes, *next; rc; rc = next) {
+        next = rc->wake_next;
+        if (rc->zombie)
+            free(rc);
+    }
+    r->wakes = NULL;
 }
 
 static void conn_read(sk_stream *s, const uint8_t *data, size_t len)
@@ -49,6 +146,14 @@ static void conn_read(sk_stream *s, const uint8_t *data, size_t len)
     rc->sent_seen = rc->conn.bytes_out - sk_stream_pending(&rc->stream);
     if (ret < 0 || rc->conn.closing)
         settle(rc, ret);
+}
+
+static void conn_drain(sk_stream *s)
+{
+    sk_reactor_conn *rc = s->data;
+    const sk_service *svc = rc->conn.service;
+    if (svc->on_drain && !rc->conn.closing)
+        settle(rc, svc->on_drain(&rc->conn, rc->state));
 }
 
 static void conn_eof(sk_stream *s)
@@ -67,7 +172,9 @@ static void log_close(const sk_reactor_conn *rc, int err)
     const sk_listener *l = rc->listener;
     char why[128] = "";
     int level = SK_LOG_INFO;
-    if (err == -ETIMEDOUT) {
+    if (err == -ETIMEDOUT && rc->timed_out) {
+        snprintf(why, sizeof why, " (timeout)");
+    } else if (err == -ETIMEDOUT) {
         snprintf(why, sizeof why, " (idle timeout)");
     } else if (err == -ESHUTDOWN) {
         snprintf(why, sizeof why, " (closed at shutdown)");
@@ -106,7 +213,10 @@ static void conn_closed(sk_stream *s, int err)
         rc->next->prev = rc->prev;
     r->nconns--;
     release_slot(r);
-    free(rc);
+    if (atomic_load(&rc->wake_pending))
+        rc->zombie = true; /* on the wake list: run_wakes frees it */
+    else
+        free(rc);
     if (r->draining && r->nconns == 0)
         sk_loop_stop(r->loop);
 }
@@ -114,6 +224,7 @@ static void conn_closed(sk_stream *s, int err)
 static const sk_stream_callbacks conn_callbacks = {
     .on_read = conn_read,
     .on_eof = conn_eof,
+    .on_drain = conn_drain,
     .on_close = conn_closed,
 };
 
@@ -127,14 +238,29 @@ static void idle_check(sk_loop *loop, sk_timer *t)
     sk_reactor_conn *rc = t->data;
     int64_t idle = rc->listener->server->cfg.idle_timeout_ms;
     int64_t now = sk_loop_now(loop);
-    uint64_t sent = rc->conn.bytes_out - sk_stream_pending(&rc->stream);
-    if (sent != rc->sent_seen) {
-        rc->sent_seen = sent;
-        rc->active_ms = now;
-    }
-    int64_t quiet = now - rc->active_ms;
-    if (quiet >= idle || sk_timer_start(loop, t, idle - quiet, 0) < 0)
+    if (rc->deadline_ms > 0 && now >= rc->deadline_ms) {
+        rc->timed_out = true;
         sk_stream_abort(&rc->stream, -ETIMEDOUT);
+        return;
+    }
+    int64_t next = INT64_MAX;
+    if (idle > 0) {
+        uint64_t sent = rc->conn.bytes_out - sk_stream_pending(&rc->stream);
+        if (sent != rc->sent_seen) {
+            rc->sent_seen = sent;
+            rc->active_ms = now;
+        }
+        int64_t quiet = now - rc->active_ms;
+        if (quiet >= idle) {
+            sk_stream_abort(&rc->stream, -ETIMEDOUT);
+            return;
+        }
+        next = idle - quiet;
+    }
+    if (rc->deadline_ms > 0 && rc->deadline_ms - now < next)
+        next = rc->deadline_ms - now;
+    if (next != INT64_MAX && sk_timer_start(loop, t, next, 0) < 0)
+        sk_stream_abort(&rc->stream, -ENOMEM);
 }
 
 /* --max-conns and the select(2) limit. Closes the client when refused. */
