@@ -96,6 +96,12 @@ void *sk_conn_context(const sk_conn *c);
  * Callbacks may call it; later writes return -EPIPE. */
 void sk_conn_close(sk_conn *c);
 
+/* End the connection now: queued output is dropped and the socket closed
+ * without waiting for the peer (a client that stopped reading, a protocol
+ * violation). on_close follows as for any close; the log says "aborted".
+ * Only from the connection's own callbacks; later writes return -EPIPE. */
+void sk_conn_abort(sk_conn *c);
+
 /* Bytes written with sk_conn_write / sk_conn_sendfile that are queued in
  * the server, not yet handed to the kernel. Always 0 in blocking models
  * (their writes wait instead). Only from the connection's own callbacks. */

@@ -90,3 +90,10 @@ int sk_conn_set_timeout(sk_conn *c, int timeout_ms)
         return -EOPNOTSUPP;
     return c->ops->set_timeout(c, timeout_ms);
 }
+
+void sk_conn_abort(sk_conn *c)
+{
+    c->closing = true;
+    if (c->ops->abort)
+        c->ops->abort(c);
+}

@@ -25,6 +25,8 @@ typedef struct sk_conn_ops {
     /* End the connection unless called again within ms (0: cancel).
      * NULL: -EOPNOTSUPP. */
     int (*set_timeout)(sk_conn *c, int ms);
+    /* Close now, dropping queued output. NULL: as sk_conn_close. */
+    void (*abort)(sk_conn *c);
 } sk_conn_ops;
 
 struct sk_conn {

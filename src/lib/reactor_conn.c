@@ -62,6 +62,14 @@ static int conn_set_timeout(sk_conn *c, int ms)
 
 static int conn_wake(sk_conn *c);
 
+static void conn_abort(sk_conn *c)
+{
+    sk_reactor_conn *rc = c->model_data;
+    if (rc->error == 0)
+        rc->error = -ECONNABORTED;
+    sk_stream_abort(&rc->stream, -ECONNABORTED);
+}
+
 static const sk_conn_ops reactor_conn_ops = {
     .write = conn_write,
     .sendfile = conn_sendfile,
@@ -69,6 +77,7 @@ static const sk_conn_ops reactor_conn_ops = {
     .wake = conn_wake,
     .set_reading = conn_set_reading,
     .set_timeout = conn_set_timeout,
+    .abort = conn_abort,
 };
 
 /* After a service callback: a negative return or sk_conn_close ends the
@@ -176,6 +185,8 @@ static void log_close(const sk_reactor_conn *rc, int err)
         snprintf(why, sizeof why, " (timeout)");
     } else if (err == -ETIMEDOUT) {
         snprintf(why, sizeof why, " (idle timeout)");
+    } else if (err == -ECONNABORTED) {
+        snprintf(why, sizeof why, " (aborted)");
     } else if (err == -ESHUTDOWN) {
         snprintf(why, sizeof why, " (closed at shutdown)");
     } else if (err < 0 && err != -ECONNRESET && err != -EPIPE) { /* a peer leaving is routine */

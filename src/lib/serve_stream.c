@@ -28,6 +28,7 @@ typedef struct blocking_conn {
     bool paused;               /* sk_conn_pause: not reading */
     int64_t deadline;          /* sk_conn_set_timeout, monotonic ms; 0: none */
     bool timed_out;            /* ended by that deadline */
+    bool aborted;              /* sk_conn_abort */
 } blocking_conn;
 
 static int blocking_write(sk_conn *c, const void *data, size_t len)
@@ -78,7 +79,15 @@ static int blocking_set_timeout(sk_conn *c, int ms)
     return 0;
 }
 
+/* Writes here never queue: ending the loop and closing is the abort. */
+static void blocking_abort(sk_conn *c)
+{
+    blocking_conn *bc = c->model_data;
+    bc->aborted = true;
+}
+
 static const sk_conn_ops blocking_ops = {
+    .abort = blocking_abort,
     .write = blocking_write,
     .sendfile = blocking_sendfile,
     .wake = blocking_wake,
@@ -170,7 +179,7 @@ static int pump(blocking_conn *bc, const sk_service *svc, void *state, int idle_
         conn->bytes_in += (uint64_t)n;
         rc = svc->on_data(conn, state, buf, (size_t)n);
     }
-    return rc;
+    return bc->aborted && rc == 0 ? -ECONNABORTED : rc;
 }
 
 static void log_close(sk_listener *l, const blocking_conn *bc, int64_t started_ms, int rc)
@@ -180,9 +189,12 @@ static void log_close(sk_listener *l, const blocking_conn *bc, int64_t started_m
     bool idle = rc == -ETIMEDOUT; /* the socket timeout is the idle timeout */
     if (idle)
         snprintf(why, sizeof why, bc->timed_out ? " (timeout)" : " (idle timeout)");
+    else if (rc == -ECONNABORTED && bc->aborted)
+        snprintf(why, sizeof why, " (aborted)");
     else if (rc < 0)
         snprintf(why, sizeof why, " (%s)", sk_strerror(rc));
-    sk_server_logf(l->server, rc < 0 && !idle ? SK_LOG_ERROR : SK_LOG_INFO,
+    bool routine = idle || (rc == -ECONNABORTED && bc->aborted);
+    sk_server_logf(l->server, rc < 0 && !routine ? SK_LOG_ERROR : SK_LOG_INFO,
                    "close %s %s from %s: %llu bytes in, %llu bytes out, %.3f s%s",
                    l->service->name, l->name, conn->peer, (unsigned long long)conn->bytes_in,
                    (unsigned long long)conn->bytes_out, (double)(sk_monotonic_ms() - started_ms) / 1000.0, why);

@@ -94,6 +94,10 @@ static int api_data(sk_conn *c, void *state, const uint8_t *data, size_t len)
         case 'T': rc = sk_conn_set_timeout(c, 200); break;
         case 't': rc = sk_conn_set_timeout(c, 0); break;
         case 'D': rc = write_big(c, st); break;
+        case 'A':
+            rc = write_big(c, st);
+            sk_conn_abort(c);
+            return rc;
         default: rc = sk_conn_write(c, &data[i], 1); break;
         }
         if (rc < 0)
@@ -360,6 +364,30 @@ static void test_pending_and_drain(void **state)
     close(fd);
 }
 
+/* 'A' queues 32 MiB and aborts: event models drop what is queued and
+ * close at once; blocking models have handed everything over already. */
+static void test_abort_drops_queue(void **state)
+{
+    fixture *f = *state;
+    int fd = client(f, WAIT_MS);
+    send_text(fd, "A");
+    char *buf = malloc(1 << 20);
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf, 1 << 20, 0);
+        if (n == 0 || (n < 0 && errno == ECONNRESET))
+            break;
+        assert_true(n > 0); /* a timeout fails here */
+        got += (size_t)n;
+    }
+    free(buf);
+    if (event_model(f))
+        assert_true(got < BIG);
+    else
+        assert_int_equal(got, BIG);
+    close(fd);
+}
+
 /* Wakes racing with closes: a thread wakes the open connection in a loop
  * while clients come and go; no wake touches a closed connection
  * (ASan/TSan builds check). */
@@ -400,6 +428,7 @@ static void test_wake_races_close(void **state)
     cmocka_unit_test_setup_teardown(test_pause_resume, setup_##name, teardown),        \
     cmocka_unit_test_setup_teardown(test_set_timeout, setup_##name, teardown),         \
     cmocka_unit_test_setup_teardown(test_pending_and_drain, setup_##name, teardown),   \
+    cmocka_unit_test_setup_teardown(test_abort_drops_queue, setup_##name, teardown),   \
     cmocka_unit_test_setup_teardown(test_wake_races_close, setup_##name, teardown)
 
 int main(void)
