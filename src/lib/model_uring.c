@@ -8,7 +8,9 @@
  * ring's registered file table, so requests take no file reference. A
  * loop turn hands all its requests to the kernel and collects all
  * completions with one io_uring_submit_and_wait (uring_ring.c,
- * uring_conn.c).
+ * uring_conn.c). Other threads wake a connection (sk_conn_wake) through
+ * its ring's wake list and eventfd (uring_wake.c); service deadlines
+ * (sk_conn_set_timeout) sit in a per-ring heap (uring_deadline.c).
  *
  * Rings: one by default (one thread serves every stream listener); with
  * cfg.workers = N, N ring threads, each with its own ring, all accepting
@@ -19,18 +21,19 @@
  * (sk_serve_datagram_loop).
  *
  * Connections join the server's active list, so --max-conns is shared by
- * every ring, and drain is the blocking models' one: wait for the list to
- * empty, then shut down the sockets still in it, which ends their
- * requests; the rings notice shutdown through the server's stop_fd, which
- * they poll.
+ * every ring, and drain waits for the list to empty, then has each ring
+ * end the connections still in it (uring_conn_force); the rings notice
+ * shutdown through the server's stop_fd, which they poll.
  *
  * Needs Linux 6.0 (multishot recv); when the kernel has no io_uring, or
  * it is disabled (kernel.io_uring_disabled, seccomp), start fails with
  * -ENOSYS / -EPERM after logging why. */
 #include <errno.h>
 #include <semaphore.h>
+#include <stddef.h>
 #include <stdlib.h>
 
+#include "deadline.h"
 #include "sockkit/error.h"
 #include "uring.h"
 
@@ -175,10 +178,22 @@ static int uring_start(sk_server *srv)
 }
 
 /* The listeners are shut and every ring saw stop_fd: they no longer
- * accept and run until their last connection ends. */
+ * accept and run until their last connection ends. After the grace
+ * period each ring ends the rest itself (through the wake list: a
+ * connection that waits for nothing from the kernel, paused or past its
+ * peer's EOF, would not notice a shutdown(2) of its socket). */
 static int uring_drain(sk_server *srv, int grace_ms)
 {
-    int forced = sk_server_drain_active(srv, grace_ms);
+    int forced = 0;
+    pthread_mutex_lock(&srv->lock);
+    sk_server_wait_idle(srv, sk_deadline_from_timeout(grace_ms < 0 ? 0 : grace_ms));
+    for (sk_active *a = srv->active; a; a = a->next) {
+        /* its ring is alive: a connection leaves the list before its ring ends */
+        uring_conn_force((uring_conn *)(void *)((char *)a - offsetof(uring_conn, active)));
+        forced++;
+    }
+    sk_server_wait_idle(srv, -1);
+    pthread_mutex_unlock(&srv->lock);
     sk_server_join_listeners(srv);
     return forced;
 }

@@ -5,6 +5,8 @@
 #define SK_LIB_URING_H
 
 #include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -27,6 +29,8 @@ enum uring_op {
     URING_OP_RESUME = 6,    /* uring_acceptor: end of an accept pause */
     URING_OP_SWEEP = 7,     /* uring_ring: idle-timeout sweep timer */
     URING_OP_STOP = 8,      /* uring_ring: the server's stop_fd became readable */
+    URING_OP_WAKE = 9,      /* uring_ring: read of its wake eventfd (uring_wake.c) */
+    URING_OP_DEADLINE = 10, /* uring_ring: service-deadline timer (uring_deadline.c) */
 };
 
 enum { URING_OP_SHIFT = 56 };
@@ -96,6 +100,19 @@ typedef struct uring_conn {
     bool forced;               /* closes now, output dropped */
     bool shut;                 /* shutdown(2) done to end its requests */
     bool fixed;                /* the socket is in the ring's file table */
+    bool input_paused;         /* sk_conn_pause: no on_data / on_eof until resume */
+    bool eof_held;             /* the peer's EOF, not yet delivered (paused) */
+    bool timed_out;            /* ended by its sk_conn_set_timeout deadline */
+    bool dead;                 /* finished while on the wake list: freed by the wake pass */
+    uint8_t *held;             /* input received while paused, delivered on resume */
+    size_t held_len, held_cap;
+    int64_t deadline_ms;       /* sk_conn_set_timeout: end at this time */
+    size_t deadline_pos;       /* its place in the ring's deadline heap + 1; 0: none */
+    /* sk_conn_wake, from any thread: set while it is on the ring's wake list
+     * (wake_next, guarded by the ring's wake_lock) */
+    atomic_bool wake_queued;
+    atomic_bool wake_force;    /* drain: end it (-ESHUTDOWN) instead of on_wake */
+    struct uring_conn *wake_next;
 } uring_conn;
 
 struct uring_ring {
@@ -122,6 +139,19 @@ struct uring_ring {
     int64_t now_ms;                 /* monotonic time of this loop turn */
     bool stopping, stop_armed, sweep_armed, loop_warned;
     struct __kernel_timespec sweep_ts, pause_ts;
+    /* sk_conn_wake: connections to wake, pushed by any thread; the first
+     * push onto an empty list writes wake_fd, whose read the ring keeps armed */
+    pthread_mutex_t wake_lock;
+    bool wake_lock_ready, wake_armed;
+    int wake_fd;                    /* eventfd, -1 when none */
+    uint64_t wake_count;            /* the read's buffer */
+    uring_conn *wake_head, *wake_tail;
+    /* sk_conn_set_timeout: a min-heap of connections by deadline_ms, checked
+     * by a timer of at most DEADLINE_TICK_MS while it is not empty */
+    uring_conn **deadlines;
+    size_t ndeadlines, deadlines_cap;
+    bool deadline_armed;
+    struct __kernel_timespec deadline_ts;
     int init_err;                   /* setup result, read by ring 0 */
     pthread_t thread;
     struct uring_group *group;      /* the rings of the server (model_uring.c) */
@@ -174,5 +204,54 @@ void uring_conns_sweep(uring_ring *r);
 
 /* Free the ring's spare output chunks. */
 void uring_chunks_release(uring_ring *r);
+
+/* ---- sk_conn_wake (uring_wake.c) ---- */
+
+/* Set up / release r's wake list and eventfd (fini frees the finished
+ * connections still on the list; safe after a failed init). */
+int uring_wake_init(uring_ring *r);
+void uring_wake_fini(uring_ring *r);
+
+/* Put c on its ring's wake list unless it is there already, and wake the
+ * ring if the list was empty. Thread-safe. Returns 0. */
+int uring_wake_push(uring_conn *c);
+
+/* Keep a read of the wake eventfd in flight. */
+void uring_wake_arm(uring_ring *r);
+
+/* Take the whole wake list (linked by wake_next), oldest first. */
+uring_conn *uring_wake_take(uring_ring *r);
+
+/* On the ring's thread, after the wake read completed: run on_wake for
+ * the connections taken off the list, end the ones drain forces, free
+ * the finished ones (uring_conn.c). */
+void uring_conns_wake(uring_ring *r);
+
+/* Drain, from another thread, with srv->lock held: end c on its ring's
+ * thread (log reason "closed at shutdown"). */
+void uring_conn_force(uring_conn *c);
+
+/* ---- sk_conn_set_timeout (uring_deadline.c) ---- */
+
+/* Longest wait of the deadline timer: deadlines are this coarse, ms. */
+enum { URING_DEADLINE_TICK_MS = 100 };
+
+/* Set c's deadline (absolute, sk_monotonic_ms) / cancel it.
+ * Returns 0 or -ENOMEM. */
+int uring_deadline_set(uring_ring *r, uring_conn *c, int64_t deadline_ms);
+void uring_deadline_cancel(uring_ring *r, uring_conn *c);
+
+/* The connection whose deadline is earliest if it is at or before now
+ * (taken out of the heap), else NULL. */
+uring_conn *uring_deadline_expired(uring_ring *r, int64_t now_ms);
+
+/* Keep the deadline timer in flight while some connection has a deadline. */
+void uring_deadline_arm(uring_ring *r);
+
+/* Free the heap. */
+void uring_deadlines_release(uring_ring *r);
+
+/* End the connections whose deadline passed (uring_conn.c). */
+void uring_conns_expire(uring_ring *r);
 
 #endif

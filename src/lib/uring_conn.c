@@ -6,7 +6,12 @@
  * in the queue and is read into it a piece at a time (IORING_OP_READ),
  * at most FILE_AHEAD bytes of it ahead of the send. Above
  * OUT_HIGH_WATER queued bytes (file ranges included) the recv is
- * cancelled until the queue drains below OUT_LOW_WATER (backpressure).
+ * cancelled until the queue drains below OUT_LOW_WATER (backpressure);
+ * when the queue falls to SK_CONN_LOW_WATER or empties, on_drain runs.
+ * sk_conn_pause cancels the recv too: what it still delivers is kept
+ * aside and handed to on_data on resume. sk_conn_wake (uring_wake.c) and
+ * sk_conn_set_timeout (uring_deadline.c) end up in uring_conns_wake and
+ * uring_conns_expire here.
  *
  * Completions only change the connection and put it on the ring's dirty
  * list; at the end of the loop turn uring_conns_update submits what each
@@ -16,6 +21,7 @@
  * flight, and it is freed once none is. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,7 +256,51 @@ static int uring_sendfile(sk_conn *conn, int fd, off_t offset, size_t len)
     return 0;
 }
 
-static const sk_conn_ops uring_conn_ops = {.write = uring_write, .sendfile = uring_sendfile};
+/* Queued: written by the service, not yet handed to the kernel. */
+static size_t queued(const uring_conn *c)
+{
+    return c->out_bytes + c->file_bytes;
+}
+
+static size_t uring_pending(const sk_conn *conn)
+{
+    return queued(conn->model_data);
+}
+
+static int uring_wake(sk_conn *conn)
+{
+    return uring_wake_push(conn->model_data);
+}
+
+/* sk_conn_pause / sk_conn_resume: the update cancels or re-arms the recv
+ * and hands over what was kept aside meanwhile. */
+static void uring_set_reading(sk_conn *conn, bool reading)
+{
+    uring_conn *c = conn->model_data;
+    if (c->input_paused == !reading)
+        return;
+    c->input_paused = !reading;
+    mark_dirty(c);
+}
+
+static int uring_set_timeout(sk_conn *conn, int ms)
+{
+    uring_conn *c = conn->model_data;
+    if (ms == 0) {
+        uring_deadline_cancel(c->ring, c);
+        return 0;
+    }
+    return uring_deadline_set(c->ring, c, c->ring->now_ms + ms);
+}
+
+static const sk_conn_ops uring_conn_ops = {
+    .write = uring_write,
+    .sendfile = uring_sendfile,
+    .pending = uring_pending,
+    .wake = uring_wake,
+    .set_reading = uring_set_reading,
+    .set_timeout = uring_set_timeout,
+};
 
 /* ---- events ---------------------------------------------------------- */
 
@@ -288,14 +338,71 @@ static void conn_data(uring_conn *c, const uint8_t *data, size_t len)
     after_callback(c, svc->on_data(&c->conn, c->state, data, len));
 }
 
-/* The peer half-closed. Nothing can call the service again, so once
- * on_eof (if any) returns, the connection ends after its output. */
+/* The peer half-closed. Without on_eof the connection ends after its
+ * output; with it, it lasts until the service closes it (its output may
+ * still come from on_wake / on_drain). */
 static void conn_eof(uring_conn *c)
 {
     const sk_service *svc = c->active.listener->service;
     c->eof = true;
-    int rc = svc->on_eof ? svc->on_eof(&c->conn, c->state) : 0;
-    conn_end(c, rc < 0 ? rc : 0, false);
+    if (!svc->on_eof)
+        conn_end(c, 0, false);
+    else
+        after_callback(c, svc->on_eof(&c->conn, c->state));
+}
+
+static void conn_drained(uring_conn *c)
+{
+    const sk_service *svc = c->active.listener->service;
+    if (svc->on_drain && !c->ending)
+        after_callback(c, svc->on_drain(&c->conn, c->state));
+}
+
+static void conn_wake(uring_conn *c)
+{
+    const sk_service *svc = c->active.listener->service;
+    if (svc->on_wake && !c->ending)
+        after_callback(c, svc->on_wake(&c->conn, c->state));
+}
+
+/* Input while the service paused it (or while earlier input waits):
+ * kept aside until resume. */
+static void input_hold(uring_conn *c, const uint8_t *data, size_t len)
+{
+    if (c->held_cap - c->held_len < len) {
+        size_t cap = c->held_cap ? c->held_cap : URING_BUF_SIZE;
+        while (cap - c->held_len < len)
+            cap *= 2;
+        uint8_t *held = realloc(c->held, cap);
+        if (!held) {
+            conn_end(c, -ENOMEM, true);
+            return;
+        }
+        c->held = held;
+        c->held_cap = cap;
+    }
+    memcpy(c->held + c->held_len, data, len);
+    c->held_len += len;
+    touch(c);
+}
+
+/* After resume: what was kept aside, then the EOF that followed it. */
+static void input_release(uring_conn *c)
+{
+    if (c->input_paused || c->ending)
+        return;
+    if (c->held_len > 0) {
+        uint8_t *held = c->held;
+        size_t len = c->held_len;
+        c->held = NULL; /* input from now on is kept in a buffer of its own */
+        c->held_len = c->held_cap = 0;
+        conn_data(c, held, len);
+        free(held);
+    }
+    if (c->eof_held && !c->input_paused && !c->ending) {
+        c->eof_held = false;
+        conn_eof(c);
+    }
 }
 
 void uring_conn_recv_done(uring_conn *c, const struct io_uring_cqe *cqe)
@@ -303,11 +410,17 @@ void uring_conn_recv_done(uring_conn *c, const struct io_uring_cqe *cqe)
     if (!(cqe->flags & IORING_CQE_F_MORE))
         c->recv_armed = false; /* ended: re-armed by update if still wanted */
     const uint8_t *data = uring_buffer_take(c->ring, cqe);
-    if (data && !c->ending)
+    bool hold = c->input_paused || c->held_len > 0;
+    if (data && !c->ending && hold)
+        input_hold(c, data, (size_t)cqe->res);
+    else if (data && !c->ending)
         conn_data(c, data, (size_t)cqe->res);
-    if (cqe->res == 0 && !c->ending)
+    if (cqe->res == 0 && !c->ending && hold) {
+        c->eof = true; /* no recv again */
+        c->eof_held = true;
+    } else if (cqe->res == 0 && !c->ending) {
         conn_eof(c);
-    else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
+    } else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
         conn_end(c, cqe->res, true);
     mark_dirty(c);
 }
@@ -316,8 +429,12 @@ void uring_conn_send_done(uring_conn *c, int res)
 {
     c->send_armed = false;
     if (res > 0) {
+        size_t before = queued(c);
         out_consume(c, (size_t)res);
         touch(c);
+        size_t after = queued(c);
+        if (after == 0 || (before > SK_CONN_LOW_WATER && after <= SK_CONN_LOW_WATER))
+            conn_drained(c);
     } else if (res < 0 && res != -EAGAIN && res != -EINTR) {
         conn_end(c, res == -ECANCELED ? -EPIPE : res, true);
     }
@@ -460,19 +577,27 @@ void uring_conn_open(uring_ring *r, sk_listener *l, int fd)
         after_callback(c, svc->on_open(&c->conn, c->state));
 }
 
-/* The same line as the blocking models (serve_stream.c). */
-static void log_close(sk_listener *l, const sk_conn *conn, int64_t started_ms, int rc)
+/* The same line as the blocking models (serve_stream.c) and the reactors. */
+static void log_close(const uring_conn *c, int rc)
 {
+    const sk_listener *l = c->active.listener;
+    const sk_conn *conn = &c->conn;
     char why[128] = "";
-    bool idle = rc == -ETIMEDOUT;
-    if (idle)
+    int level = SK_LOG_INFO;
+    if (rc == -ETIMEDOUT && c->timed_out)
+        snprintf(why, sizeof why, " (timeout)");
+    else if (rc == -ETIMEDOUT)
         snprintf(why, sizeof why, " (idle timeout)");
-    else if (rc < 0)
+    else if (rc == -ESHUTDOWN)
+        snprintf(why, sizeof why, " (closed at shutdown)");
+    else if (rc < 0) {
         snprintf(why, sizeof why, " (%s)", sk_strerror(rc));
-    sk_server_logf(l->server, rc < 0 && !idle ? SK_LOG_ERROR : SK_LOG_INFO,
-                   "close %s %s from %s: %llu bytes in, %llu bytes out, %.3f s%s",
+        level = SK_LOG_ERROR;
+    }
+    sk_server_logf(l->server, level, "close %s %s from %s: %llu bytes in, %llu bytes out, %.3f s%s",
                    l->service->name, l->name, conn->peer, (unsigned long long)conn->bytes_in,
-                   (unsigned long long)conn->bytes_out, (double)(sk_monotonic_ms() - started_ms) / 1000.0, why);
+                   (unsigned long long)conn->bytes_out,
+                   (double)(sk_monotonic_ms() - c->started_ms) / 1000.0, why);
 }
 
 /* Nothing is in flight any more: close and free. */
@@ -490,15 +615,23 @@ static void conn_finish(uring_conn *c)
         sk_sock_shutdown(&c->active.sock, SHUT_WR); /* orderly FIN after the last reply */
     if (rc == -ECONNRESET || rc == -EPIPE)
         rc = 0; /* the peer left: routine, not a server error */
-    log_close(l, &c->conn, c->started_ms, rc);
+    log_close(c, rc);
     idle_remove(c);
     out_drop(c);
+    uring_deadline_cancel(r, c);
+    free(c->held);
+    c->held = NULL;
     r->nconns--;
-    sk_server_untrack(r->srv, &c->active);
+    sk_server_untrack(r->srv, &c->active); /* from here on, drain cannot force it */
     if (c->fixed)
         uring_file_unregister(r, c->active.sock.fd); /* the table holds the socket too */
     sk_sock_close(&c->active.sock);
-    free(c);
+    /* No wake comes after on_close returned (nor after untrack for drain's),
+     * so the flag says whether it is on the wake list still. */
+    if (atomic_load(&c->wake_queued))
+        c->dead = true; /* the wake pass frees it */
+    else
+        free(c);
 }
 
 /* ---- submitting ------------------------------------------------------ */
@@ -569,7 +702,7 @@ static void flow_control(uring_conn *c)
         c->paused = true;
     else if (queued < OUT_LOW_WATER)
         c->paused = false;
-    bool want = !c->eof && !c->paused;
+    bool want = !c->eof && !c->paused && !c->input_paused;
     if (want && !c->recv_armed)
         submit_recv(c);
     else if (!want && c->recv_armed && !c->cancel_armed)
@@ -581,6 +714,7 @@ static void conn_update(uring_conn *c)
 {
     if (c->forced && !c->send_armed && !c->read_armed)
         out_drop(c);
+    input_release(c);
     if (!c->ending)
         flow_control(c);
     if (!c->forced)
@@ -613,4 +747,36 @@ void uring_conns_sweep(uring_ring *r)
     int idle_ms = r->srv->cfg.idle_timeout_ms;
     while (r->idle_head && r->now_ms - r->idle_head->active_ms >= idle_ms)
         conn_end(r->idle_head, -ETIMEDOUT, true);
+}
+
+void uring_conns_wake(uring_ring *r)
+{
+    uring_conn *next;
+    for (uring_conn *c = uring_wake_take(r); c; c = next) {
+        next = c->wake_next;
+        /* cleared first: a wake during on_wake queues it again */
+        atomic_store(&c->wake_queued, false);
+        if (c->dead)
+            free(c);
+        else if (atomic_load(&c->wake_force))
+            conn_end(c, -ESHUTDOWN, true);
+        else
+            conn_wake(c);
+    }
+}
+
+void uring_conn_force(uring_conn *c)
+{
+    atomic_store(&c->wake_force, true);
+    uring_wake_push(c);
+}
+
+void uring_conns_expire(uring_ring *r)
+{
+    uring_conn *c;
+    while ((c = uring_deadline_expired(r, r->now_ms))) {
+        if (!c->forced)
+            c->timed_out = true;
+        conn_end(c, -ETIMEDOUT, true);
+    }
 }

@@ -1,7 +1,8 @@
 /* One io_uring ring of the uring model: its setup (the ring and a ring of
  * provided receive buffers), its event loop (every request of a turn goes
  * in with one io_uring_submit_and_wait), multishot accepts with a pause
- * when descriptors run out, and its timers. */
+ * when descriptors run out, and its timers (idle sweep, service
+ * deadlines) and wake eventfd. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -183,12 +184,15 @@ static struct __kernel_timespec timespec_ms(int ms)
 int uring_ring_init(uring_ring *r, sk_server *srv)
 {
     r->srv = srv;
+    int rc = uring_wake_init(r); /* first: fini closes its descriptor */
+    if (rc < 0)
+        return rc;
     int idle = srv->cfg.idle_timeout_ms;
     int sweep = idle / 4 < SWEEP_MS ? idle / 4 : SWEEP_MS;
     r->sweep_ts = timespec_ms(sweep < 10 ? 10 : sweep);
     r->pause_ts = timespec_ms(ACCEPT_PAUSE_MS);
     r->now_ms = sk_monotonic_ms();
-    int rc = queue_init(&r->uring);
+    rc = queue_init(&r->uring);
     if (rc < 0)
         return rc;
     r->uring_ready = true;
@@ -212,6 +216,8 @@ void uring_ring_fini(uring_ring *r)
     free(r->buf_mem);
     free(r->acceptors);
     uring_chunks_release(r);
+    uring_deadlines_release(r);
+    uring_wake_fini(r);
     r->uring_ready = r->bufs_registered = false;
     r->bufs = NULL;
     r->buf_mem = NULL;
@@ -312,6 +318,8 @@ static void ring_reconcile(uring_ring *r)
         ring_submit_stop_poll(r);
     if (r->srv->cfg.idle_timeout_ms > 0 && !r->sweep_armed)
         ring_submit_timer(r);
+    uring_wake_arm(r);
+    uring_deadline_arm(r);
 }
 
 static void ring_complete(uring_ring *r, const struct io_uring_cqe *cqe)
@@ -339,6 +347,14 @@ static void ring_complete(uring_ring *r, const struct io_uring_cqe *cqe)
         r->stop_armed = false;
         if (cqe->res > 0)
             r->stopping = true;
+        break;
+    case URING_OP_WAKE:
+        r->wake_armed = false;
+        uring_conns_wake(r);
+        break;
+    case URING_OP_DEADLINE:
+        r->deadline_armed = false;
+        uring_conns_expire(r);
         break;
     }
 }

@@ -295,6 +295,7 @@ class UringLifecycle(unittest.TestCase):
                 self.assertTrue(closed_by_server(sk, 5))
                 sk.close()
             self.assertIn("closed 5 connections after the grace period", srv.stderr_text())
+            self.assertEqual(srv.stderr_text().count("(closed at shutdown)"), 5)
 
     def test_idle_timeout_closes_a_silent_client(self):
         with uring_server("echo=tcp:127.0.0.1:0", "--idle-timeout", "1") as srv:
