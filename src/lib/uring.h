@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -15,10 +16,10 @@
 #include "conn.h"
 #include "server_internal.h"
 
-/* What a completion is about: the top byte of its user_data, the rest a
- * pointer to the object (user-space addresses leave the top byte clear on
- * every Linux architecture). A user_data of 0 is a completion nobody
- * waits for. */
+/* What a completion is about. A request's user_data points at a
+ * uring_req record inside the object that made it, one record per kind
+ * of request the object makes; the record names the kind. A user_data of
+ * 0 is a completion nobody waits for. */
 enum uring_op {
     URING_OP_RECV = 0,      /* uring_conn: multishot recv */
     URING_OP_SEND = 1,      /* uring_conn: send of the head of its output queue */
@@ -33,13 +34,12 @@ enum uring_op {
     URING_OP_DEADLINE = 10, /* uring_ring: service-deadline timer (uring_deadline.c) */
 };
 
-enum { URING_OP_SHIFT = 56 };
+typedef struct uring_req {
+    enum uring_op op;
+} uring_req;
 
-/* The user_data of a request about obj. */
-static inline uint64_t uring_tag(const void *obj, enum uring_op op)
-{
-    return (uint64_t)(uintptr_t)obj | (uint64_t)op << URING_OP_SHIFT;
-}
+/* The object that holds request record req as its member. */
+#define URING_OWNER(req, type, member) ((type *)(void *)((char *)(req) - offsetof(type, member)))
 
 typedef struct uring_ring uring_ring;
 
@@ -51,6 +51,7 @@ enum {
 /* One stream listener as seen by one ring. */
 typedef struct uring_acceptor {
     uring_ring *ring;
+    uring_req accept_req, unaccept_req, resume_req;
     sk_listener *listener;
     bool armed;       /* a multishot accept is in flight */
     bool cancelling;  /* a cancel of it is in flight */
@@ -81,6 +82,7 @@ typedef struct uring_conn {
     sk_active active;          /* socket and listener, in the server's active list */
     sk_conn conn;
     uring_ring *ring;
+    uring_req recv_req, send_req, cancel_req, read_req;
     void *state;               /* the service's per-connection state */
     struct uring_conn *idle_prev, *idle_next; /* ring's list, least recently active first */
     struct uring_conn *dirty_next;            /* ring's list of connections to update */
@@ -117,6 +119,7 @@ typedef struct uring_conn {
 
 struct uring_ring {
     sk_server *srv;
+    uring_req sweep_req, stop_req, wake_req, deadline_req;
     struct io_uring uring;
     bool uring_ready;
     struct io_uring_buf_ring *bufs; /* provided receive buffers (group 0) */
@@ -133,8 +136,10 @@ struct uring_ring {
     size_t nacceptors;
     uring_conn *idle_head, *idle_tail;
     uring_conn *dirty, *dirty_tail;
-    uring_chunk *free_chunks;       /* spare CHUNK-size output chunks */
+    uring_chunk *free_chunks;       /* spare output chunks of the common size */
     unsigned nfree_chunks;
+    uring_chunk *free_pieces;       /* spare chunks of a file piece's size */
+    unsigned nfree_pieces;
     size_t nconns;
     int64_t now_ms;                 /* monotonic time of this loop turn */
     bool stopping, stop_armed, sweep_armed, loop_warned;
@@ -170,8 +175,8 @@ void uring_ring_fini(uring_ring *r);
 /* A free submission entry (submits the queue when full), or NULL. */
 struct io_uring_sqe *uring_sqe(uring_ring *r);
 
-/* Tag a submission with its object and operation. */
-void uring_sqe_tag(struct io_uring_sqe *sqe, void *obj, enum uring_op op);
+/* Tag a submission with its request record. */
+void uring_sqe_tag(struct io_uring_sqe *sqe, uring_req *req);
 
 /* The bytes a receive completion delivered (NULL when it has none); the
  * buffer goes back to the kernel at the end of the loop turn once the

@@ -39,6 +39,7 @@ enum {
     CHUNK = 16 * 1024,            /* output chunk size (bigger writes get their own) */
     CHUNK_SPARES = 256,           /* spare chunks a ring keeps */
     FILE_PIECE = 64 * 1024,       /* bytes of a file one read takes */
+    PIECE_SPARES = 16,            /* spare file-piece chunks a ring keeps */
     FILE_AHEAD = 256 * 1024,      /* file bytes read ahead of the send, at most */
 };
 
@@ -103,6 +104,10 @@ static uring_chunk *chunk_get(uring_ring *r, size_t need)
         k = r->free_chunks;
         r->free_chunks = k->next;
         r->nfree_chunks--;
+    } else if (need == FILE_PIECE && r->free_pieces) {
+        k = r->free_pieces;
+        r->free_pieces = k->next;
+        r->nfree_pieces--;
     } else {
         size_t cap = need > CHUNK ? need : CHUNK;
         k = malloc(sizeof *k + cap);
@@ -120,13 +125,17 @@ static void chunk_put(uring_ring *r, uring_chunk *k)
 {
     if (k->fd >= 0)
         close(k->fd);
-    if (k->cap != CHUNK || r->nfree_chunks >= CHUNK_SPARES) {
+    if (k->cap == CHUNK && r->nfree_chunks < CHUNK_SPARES) {
+        k->next = r->free_chunks;
+        r->free_chunks = k;
+        r->nfree_chunks++;
+    } else if (k->cap == FILE_PIECE && r->nfree_pieces < PIECE_SPARES) {
+        k->next = r->free_pieces;
+        r->free_pieces = k;
+        r->nfree_pieces++;
+    } else {
         free(k);
-        return;
     }
-    k->next = r->free_chunks;
-    r->free_chunks = k;
-    r->nfree_chunks++;
 }
 
 void uring_chunks_release(uring_ring *r)
@@ -136,7 +145,12 @@ void uring_chunks_release(uring_ring *r)
         r->free_chunks = k->next;
         free(k);
     }
-    r->nfree_chunks = 0;
+    while (r->free_pieces) {
+        uring_chunk *k = r->free_pieces;
+        r->free_pieces = k->next;
+        free(k);
+    }
+    r->nfree_chunks = r->nfree_pieces = 0;
 }
 
 static int out_append(uring_conn *c, const uint8_t *data, size_t len)
@@ -293,7 +307,16 @@ static int uring_set_timeout(sk_conn *conn, int ms)
     return uring_deadline_set(c->ring, c, c->ring->now_ms + ms);
 }
 
+static void conn_end(uring_conn *c, int rc, bool forced);
+
+/* sk_conn_abort: end now, queued output dropped. */
+static void uring_abort(sk_conn *conn)
+{
+    conn_end(conn->model_data, -ECONNABORTED, true);
+}
+
 static const sk_conn_ops uring_conn_ops = {
+    .abort = uring_abort,
     .write = uring_write,
     .sendfile = uring_sendfile,
     .pending = uring_pending,
@@ -477,7 +500,7 @@ static void file_read(uring_conn *c)
     if (c->read_armed || !c->file_bytes || !(f = file_first(c, &prev, &ahead)) || ahead >= FILE_AHEAD)
         return;
     size_t n = f->file_left < FILE_PIECE ? f->file_left : FILE_PIECE;
-    uring_chunk *k = chunk_get(c->ring, n);
+    uring_chunk *k = chunk_get(c->ring, n <= CHUNK ? n : FILE_PIECE);
     struct io_uring_sqe *sqe = k ? uring_sqe(c->ring) : NULL;
     if (!sqe) {
         if (k)
@@ -486,7 +509,7 @@ static void file_read(uring_conn *c)
         return;
     }
     io_uring_prep_read(sqe, f->fd, k->data, (unsigned)n, (uint64_t)f->file_off);
-    uring_sqe_tag(sqe, c, URING_OP_READ);
+    uring_sqe_tag(sqe, &c->read_req);
     c->read_chunk = k;
     c->read_armed = true;
 }
@@ -551,6 +574,10 @@ void uring_conn_open(uring_ring *r, sk_listener *l, int fd)
     c->active.listener = l;
     c->active.sock = sock;
     c->ring = r;
+    c->recv_req.op = URING_OP_RECV;
+    c->send_req.op = URING_OP_SEND;
+    c->cancel_req.op = URING_OP_CANCEL;
+    c->read_req.op = URING_OP_READ;
     int rc = sk_server_track(r->srv, &c->active);
     if (rc < 0) {
         if (rc == -EUSERS)
@@ -590,6 +617,8 @@ static void log_close(const uring_conn *c, int rc)
         snprintf(why, sizeof why, " (idle timeout)");
     else if (rc == -ESHUTDOWN)
         snprintf(why, sizeof why, " (closed at shutdown)");
+    else if (rc == -ECONNABORTED)
+        snprintf(why, sizeof why, " (aborted)");
     else if (rc < 0) {
         snprintf(why, sizeof why, " (%s)", sk_strerror(rc));
         level = SK_LOG_ERROR;
@@ -654,7 +683,7 @@ static void submit_recv(uring_conn *c)
     sqe_socket(sqe, c);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = URING_BGID;
-    uring_sqe_tag(sqe, c, URING_OP_RECV);
+    uring_sqe_tag(sqe, &c->recv_req);
     c->recv_armed = true;
 }
 
@@ -663,8 +692,8 @@ static void submit_cancel(uring_conn *c)
     struct io_uring_sqe *sqe = uring_sqe(c->ring);
     if (!sqe)
         return; /* tried again at the next update */
-    io_uring_prep_cancel64(sqe, uring_tag(c, URING_OP_RECV), 0);
-    uring_sqe_tag(sqe, c, URING_OP_CANCEL);
+    io_uring_prep_cancel(sqe, &c->recv_req, 0);
+    uring_sqe_tag(sqe, &c->cancel_req);
     c->cancel_armed = true;
 }
 
@@ -690,7 +719,7 @@ static void submit_send(uring_conn *c)
         io_uring_prep_sendmsg(sqe, c->active.sock.fd, &c->send_msg, MSG_NOSIGNAL);
     }
     sqe_socket(sqe, c);
-    uring_sqe_tag(sqe, c, URING_OP_SEND);
+    uring_sqe_tag(sqe, &c->send_req);
     c->send_armed = true;
 }
 

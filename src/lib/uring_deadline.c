@@ -116,7 +116,7 @@ void uring_deadline_arm(uring_ring *r)
         return; /* tried again next turn */
     r->deadline_ts = (struct __kernel_timespec){.tv_sec = 0, .tv_nsec = (long long)wait * 1000000};
     io_uring_prep_timeout(sqe, &r->deadline_ts, 0, 0);
-    uring_sqe_tag(sqe, r, URING_OP_DEADLINE);
+    uring_sqe_tag(sqe, &r->deadline_req);
     r->deadline_armed = true;
 }
 

@@ -41,9 +41,9 @@ struct io_uring_sqe *uring_sqe(uring_ring *r)
     return sqe;
 }
 
-void uring_sqe_tag(struct io_uring_sqe *sqe, void *obj, enum uring_op op)
+void uring_sqe_tag(struct io_uring_sqe *sqe, uring_req *req)
 {
-    io_uring_sqe_set_data64(sqe, uring_tag(obj, op));
+    io_uring_sqe_set_data(sqe, req);
 }
 
 static void buffer_recycle(uring_ring *r, unsigned bid)
@@ -171,6 +171,9 @@ static int acceptors_init(uring_ring *r)
             continue;
         uring_acceptor *a = &r->acceptors[r->nacceptors++];
         a->ring = r;
+        a->accept_req.op = URING_OP_ACCEPT;
+        a->unaccept_req.op = URING_OP_UNACCEPT;
+        a->resume_req.op = URING_OP_RESUME;
         a->listener = &srv->listeners[i];
     }
     return 0;
@@ -184,6 +187,10 @@ static struct __kernel_timespec timespec_ms(int ms)
 int uring_ring_init(uring_ring *r, sk_server *srv)
 {
     r->srv = srv;
+    r->sweep_req.op = URING_OP_SWEEP;
+    r->stop_req.op = URING_OP_STOP;
+    r->wake_req.op = URING_OP_WAKE;
+    r->deadline_req.op = URING_OP_DEADLINE;
     int rc = uring_wake_init(r); /* first: fini closes its descriptor */
     if (rc < 0)
         return rc;
@@ -263,7 +270,7 @@ static void accept_submit(uring_acceptor *a, enum uring_op op)
         a->armed = true;
         break;
     case URING_OP_UNACCEPT:
-        io_uring_prep_cancel64(sqe, uring_tag(a, URING_OP_ACCEPT), 0);
+        io_uring_prep_cancel(sqe, &a->accept_req, 0);
         a->cancelling = true;
         break;
     default:
@@ -271,7 +278,9 @@ static void accept_submit(uring_acceptor *a, enum uring_op op)
         a->resuming = true;
         break;
     }
-    uring_sqe_tag(sqe, a, op);
+    uring_sqe_tag(sqe, op == URING_OP_ACCEPT     ? &a->accept_req
+                       : op == URING_OP_UNACCEPT ? &a->unaccept_req
+                                                 : &a->resume_req);
 }
 
 /* Bring the acceptor to the state the ring wants: accepting, paused for a
@@ -295,7 +304,7 @@ static void ring_submit_timer(uring_ring *r)
     if (!sqe)
         return;
     io_uring_prep_timeout(sqe, &r->sweep_ts, 0, 0);
-    uring_sqe_tag(sqe, r, URING_OP_SWEEP);
+    uring_sqe_tag(sqe, &r->sweep_req);
     r->sweep_armed = true;
 }
 
@@ -305,7 +314,7 @@ static void ring_submit_stop_poll(uring_ring *r)
     if (!sqe)
         return;
     io_uring_prep_poll_add(sqe, r->srv->stop_fd, POLLIN);
-    uring_sqe_tag(sqe, r, URING_OP_STOP);
+    uring_sqe_tag(sqe, &r->stop_req);
     r->stop_armed = true;
 }
 
@@ -324,21 +333,22 @@ static void ring_reconcile(uring_ring *r)
 
 static void ring_complete(uring_ring *r, const struct io_uring_cqe *cqe)
 {
-    uint64_t data = cqe->user_data;
-    if (data == 0)
+    uring_req *q = io_uring_cqe_get_data(cqe);
+    if (!q)
         return;
-    void *obj = (void *)(uintptr_t)(data & (((uint64_t)1 << URING_OP_SHIFT) - 1));
-    switch ((enum uring_op)(data >> URING_OP_SHIFT)) {
-    case URING_OP_RECV: uring_conn_recv_done(obj, cqe); break;
-    case URING_OP_SEND: uring_conn_send_done(obj, cqe->res); break;
-    case URING_OP_CANCEL: uring_conn_cancel_done(obj); break;
-    case URING_OP_READ: uring_conn_read_done(obj, cqe->res); break;
-    case URING_OP_ACCEPT: accept_done(obj, cqe); break;
-    case URING_OP_UNACCEPT: ((uring_acceptor *)obj)->cancelling = false; break;
-    case URING_OP_RESUME:
-        ((uring_acceptor *)obj)->resuming = false;
-        ((uring_acceptor *)obj)->paused = false;
+    switch (q->op) {
+    case URING_OP_RECV: uring_conn_recv_done(URING_OWNER(q, uring_conn, recv_req), cqe); break;
+    case URING_OP_SEND: uring_conn_send_done(URING_OWNER(q, uring_conn, send_req), cqe->res); break;
+    case URING_OP_CANCEL: uring_conn_cancel_done(URING_OWNER(q, uring_conn, cancel_req)); break;
+    case URING_OP_READ: uring_conn_read_done(URING_OWNER(q, uring_conn, read_req), cqe->res); break;
+    case URING_OP_ACCEPT: accept_done(URING_OWNER(q, uring_acceptor, accept_req), cqe); break;
+    case URING_OP_UNACCEPT: URING_OWNER(q, uring_acceptor, unaccept_req)->cancelling = false; break;
+    case URING_OP_RESUME: {
+        uring_acceptor *a = URING_OWNER(q, uring_acceptor, resume_req);
+        a->resuming = false;
+        a->paused = false;
         break;
+    }
     case URING_OP_SWEEP:
         r->sweep_armed = false;
         uring_conns_sweep(r);

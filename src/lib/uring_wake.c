@@ -74,7 +74,7 @@ void uring_wake_arm(uring_ring *r)
     if (!sqe)
         return; /* tried again next turn */
     io_uring_prep_read(sqe, r->wake_fd, &r->wake_count, sizeof r->wake_count, 0);
-    uring_sqe_tag(sqe, r, URING_OP_WAKE);
+    uring_sqe_tag(sqe, &r->wake_req);
     r->wake_armed = true;
 }
 

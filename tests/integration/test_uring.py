@@ -1,6 +1,7 @@
 """`sk serve --model uring`: the io_uring model with the seeds' clients, a
 thousand concurrent clients, a peer that never reads, graceful shutdown,
---idle-timeout and --max-conns. Skipped when this system has no io_uring
+--idle-timeout and --max-conns, and file downloads from the file service
+(sk_conn_sendfile). Skipped when this system has no io_uring
 (the server then says so and exits 1). Loopback and ephemeral ports only;
 every wait is bounded."""
 import os
@@ -10,10 +11,12 @@ import selectors
 import signal
 import socket
 import tempfile
+import threading
 import time
 import unittest
 
 import skharness
+from fileproto import FileClient, sha256_hex
 from skharness import Server, run_sk
 
 # A thousand clients in this process, as many connections in the server
@@ -343,6 +346,114 @@ class UringLifecycle(unittest.TestCase):
 
     def test_help_lists_uring(self):
         self.assertIn(b"uring", run_sk("serve", "--help").stdout)
+
+
+def vm_hwm_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM for pid %d" % pid)
+
+
+def open_fds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+class UringSendfile(unittest.TestCase):
+    """Downloads from `sk serve file=... --model uring`: the file service
+    sends file contents with sk_conn_sendfile, between control messages."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="sk-uring-file-")
+        self.root = os.path.join(self.tmp.name, "root")
+        os.mkdir(self.root)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def put_file(self, name, size):
+        data = os.urandom(size)
+        with open(os.path.join(self.root, name), "wb") as f:
+            f.write(data)
+        return data
+
+    def serve(self):
+        return uring_server("file=tcp:127.0.0.1:0", "--file-root", self.root, "-q", expect=1)
+
+    def download(self, addr, name, data):
+        with FileClient(addr) as c:
+            answer, got, end = c.get(name)
+            self.assertEqual(answer.get("op"), "file", answer)
+            self.assertEqual(len(got), len(data))
+            self.assertTrue(got == data, "%s differs" % name)
+            self.assertEqual(end, {"op": "end", "digest": sha256_hex(data)})
+            # the session goes on after the file: a control message answers
+            self.assertEqual(c.request({"op": "list", "name": ""}).get("op"), "list")
+
+    def test_large_download_is_byte_identical_without_loading_the_file(self):
+        data = self.put_file("big.bin", 48 * MiB)
+        with self.serve() as srv:
+            base = vm_rss_kib(srv.proc.pid)
+            self.download(srv.addr("file"), "big.bin", data)
+            grown = vm_hwm_kib(srv.proc.pid) - base
+            self.assertLess(grown, 24 * 1024, "server peak RSS grew %d KiB" % grown)
+            self.assertEqual(srv.stop(), 0)
+
+    def test_several_downloads_at_once(self):
+        files = {"f%d.bin" % i: self.put_file("f%d.bin" % i, 3 * MiB + 1000 * i) for i in range(6)}
+        errors = []
+        with self.serve() as srv:
+            addr = srv.addr("file")
+
+            def one(name):
+                try:
+                    self.download(addr, name, files[name])
+                except Exception as e:  # reported by the main thread
+                    errors.append("%s: %r" % (name, e))
+            threads = [threading.Thread(target=one, args=(n,)) for n in files]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+            self.assertFalse(any(t.is_alive() for t in threads))
+            self.assertEqual(errors, [])
+            self.assertEqual(srv.stop(), 0)
+
+    def test_reader_that_pauses_holds_back_only_itself(self):
+        data = self.put_file("big.bin", 48 * MiB)
+        small = self.put_file("small.bin", 1000)
+        with self.serve() as srv:
+            addr = srv.addr("file")
+            base = vm_rss_kib(srv.proc.pid)
+            with FileClient(addr) as slow:
+                slow.send({"op": "get", "name": "big.bin", "have": 0, "digests": []})
+                # not reading: the server stops at its queue limit
+                time.sleep(1)
+                peak = vm_rss_kib(srv.proc.pid)
+                self.download(addr, "small.bin", small)
+                answer = slow.recv()
+                self.assertEqual(answer.get("op"), "file", answer)
+                body = slow.recv_exact(answer["size"])
+                self.assertTrue(body == data, "big.bin differs")
+                self.assertEqual(slow.recv(), {"op": "end", "digest": sha256_hex(data)})
+            self.assertLess(peak - base, 16 * 1024, "server RSS grew %d KiB" % (peak - base))
+            self.assertEqual(srv.stop(), 0)
+
+    def test_peer_leaving_mid_download_releases_the_file(self):
+        self.put_file("big.bin", 48 * MiB)
+        with self.serve() as srv:
+            pid = srv.proc.pid
+            fds = open_fds(pid)
+            for _ in range(3):
+                with FileClient(srv.addr("file")) as c:
+                    c.send({"op": "get", "name": "big.bin", "have": 0, "digests": []})
+                    self.assertEqual(c.recv().get("op"), "file")
+                    self.assertEqual(len(c.recv_exact(MiB)), MiB)
+            # the server closes each connection and the file it was sending
+            self.assertTrue(skharness.wait_for(lambda: open_fds(pid) == fds, timeout=10),
+                            "%d fds open, %d before" % (open_fds(pid), fds))
+            self.assertEqual(srv.stop(), 0)
 
 
 if __name__ == "__main__":

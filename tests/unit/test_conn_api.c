@@ -207,11 +207,13 @@ SETUP(poll, SK_MODEL_POLL)
 SETUP(select, SK_MODEL_SELECT)
 SETUP(epoll, SK_MODEL_EPOLL)
 SETUP(reactors, SK_MODEL_REACTORS)
+SETUP(uring, SK_MODEL_URING)
 
 static bool event_model(const fixture *f)
 {
     return f->model == SK_MODEL_POLL || f->model == SK_MODEL_SELECT ||
-           f->model == SK_MODEL_EPOLL || f->model == SK_MODEL_REACTORS;
+           f->model == SK_MODEL_EPOLL || f->model == SK_MODEL_REACTORS ||
+           f->model == SK_MODEL_URING;
 }
 
 /* ---- client side ------------------------------------------------------- */
@@ -435,7 +437,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         MODEL_TESTS(epoll), MODEL_TESTS(reactors), MODEL_TESTS(poll), MODEL_TESTS(select),
-        MODEL_TESTS(thread), MODEL_TESTS(pool), MODEL_TESTS(iterative),
+        MODEL_TESTS(thread), MODEL_TESTS(pool), MODEL_TESTS(iterative), MODEL_TESTS(uring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
