@@ -6,9 +6,8 @@
  * and checked: consumed <= len, spans inside the head, names are tokens, values
  * have no surrounding OWS, derived members agree with the fields; a prefix gives
  * "need more" or the same final result; the head alone parses the same.
- *
- * The services are not part of the fuzz build (library sources only), so the
- * parser sources are included here. */
+ */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +23,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         if (!(cond)) \
             abort(); \
     } while (0)
+
+/* RFC 9110 §5.6.2 tchar. */
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool is_token(const char *p, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!is_tchar((unsigned char)p[i]))
+            return false;
+    return true;
+}
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Case-insensitive equality of a span and a NUL-terminated name. */
+static bool span_ieq(const char *p, size_t len, const char *name)
+{
+    if (strlen(name) != len)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)p[i], b = (unsigned char)name[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (unsigned char)(a + 32);
+        if (b >= 'A' && b <= 'Z')
+            b = (unsigned char)(b + 32);
+        if (a != b)
+            return false;
+    }
+    return true;
+}
 
 static int parse_copy(const uint8_t *s, size_t n, sk_http_request *req)
 {
