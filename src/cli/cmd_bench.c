@@ -1,6 +1,7 @@
 /* sk bench: the load generator. Parses the options, runs the engine
- * (bench_client.h) and reports round trips, throughput and latency
- * percentiles, as text or as one JSON object. */
+ * (bench_client.h; bench_chat.h for --workload chat) and reports round
+ * trips (deliveries), throughput and latency percentiles, as text or as
+ * one JSON object. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "bench_chat.h"
 #include "bench_client.h"
 #include "commands.h"
 #include "sockkit/addr.h"
@@ -20,11 +22,16 @@
 #define SPARE_FDS 16
 #define MAX_CONNS 1000000
 #define MAX_SECONDS 86400.0
+/* Chat: messages/s said to the room when neither --rate nor --pipeline is given. */
+#define CHAT_DEFAULT_RATE 50.0
 
 typedef struct bench_opts {
     sk_bench_config cfg;
     const char *endpoint_text;
     bool json;
+    bool chat;          /* --workload chat */
+    bool no_echo;       /* --no-echo */
+    bool pipeline_set;  /* --pipeline given */
 } bench_opts;
 
 static void usage(FILE *out)
@@ -47,16 +54,27 @@ static void usage(FILE *out)
           "                        (default: closed loop, latency from the actual send)\n"
           "      --warmup S        seconds of load before measuring (default 1)\n"
           "      --workload W      echo: replies repeat the request (default);\n"
-          "                        upper: replies are the request in ASCII upper case\n"
+          "                        upper: replies are the request in ASCII upper case;\n"
+          "                        chat: a chat room, see below\n"
           "      --json            print the report as one JSON object\n"
           "  -q, --quiet           no progress line and no error messages\n"
           "  -h, --help            show this help\n"
           "\n"
           "MB/s counts request + reply bytes of the completed round trips (1 MB = 10^6 B).\n"
+          "\n"
+          "--workload chat: --conns clients (at least 2) join one room of a chat server\n"
+          "(`sk serve chat`, `ncat --chat`); messages of --size bytes are said to the\n"
+          "room by the clients in turn, at --rate messages/s in total (default 50), or\n"
+          "with --pipeline K and no --rate, K messages in flight (closed loop: the\n"
+          "next is said once one has reached every client). Reports deliveries (a\n"
+          "client receiving a message) per second and delivery latency percentiles\n"
+          "(from the intended send time), and deliveries that never came (missing).\n"
+          "      --no-echo         chat: the server does not send a message back to its\n"
+          "                        sender (ncat --chat)\n"
           "A progress line is shown on stderr when it is a terminal.\n"
           "\n"
           "exit status: 0 every reply was right, 1 connection failure, connection error\n"
-          "or reply mismatch, 2 usage error.\n",
+          "or reply mismatch (chat: a missing delivery), 2 usage error.\n",
           out);
 }
 
@@ -101,14 +119,17 @@ static int parse_number(const char *opt, const char *text, bool zero_ok, double 
     return 0;
 }
 
-static int parse_workload(const char *text, sk_bench_workload *out)
+static int parse_workload(const char *text, sk_bench_workload *out, bool *chat)
 {
+    *chat = false;
     if (!strcmp(text, "echo"))
         *out = SK_BENCH_ECHO;
     else if (!strcmp(text, "upper"))
         *out = SK_BENCH_UPPER;
+    else if (!strcmp(text, "chat"))
+        *chat = true;
     else {
-        fprintf(stderr, "sk: bench: --workload wants echo or upper, got '%s'\n", text);
+        fprintf(stderr, "sk: bench: --workload wants echo, upper or chat, got '%s'\n", text);
         return -1;
     }
     return 0;
@@ -135,6 +156,7 @@ static int parse_value(int opt, const char *arg, bench_opts *o)
         if (parse_count("--pipeline", arg, 1, SK_BENCH_MAX_PIPELINE, &n) < 0)
             return -1;
         c->pipeline = (int)n;
+        o->pipeline_set = true;
         return 0;
     case 'd':
         if (parse_number("--duration", arg, false, MAX_SECONDS, "seconds > 0", &s) < 0)
@@ -149,7 +171,7 @@ static int parse_value(int opt, const char *arg, bench_opts *o)
     case 'r':
         return parse_number("--rate", arg, false, 1e9, "requests/s > 0", &c->rate);
     default:
-        return parse_workload(arg, &c->workload);
+        return parse_workload(arg, &c->workload, &o->chat);
     }
 }
 
@@ -161,6 +183,7 @@ static int parse_options(int argc, char **argv, bench_opts *o)
         {"rate", required_argument, NULL, 'r'},     {"warmup", required_argument, NULL, 'W'},
         {"workload", required_argument, NULL, 'L'}, {"json", no_argument, NULL, 'J'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"no-echo", no_argument, NULL, 'E'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -168,6 +191,7 @@ static int parse_options(int argc, char **argv, bench_opts *o)
         switch (opt) {
         case 'q': o->cfg.quiet = true; break;
         case 'J': o->json = true; break;
+        case 'E': o->no_echo = true; break;
         case 'h': usage(stdout); return 0;
         case 'c': case 's': case 'd': case 'p': case 'r': case 'W': case 'L':
             if (parse_value(opt, optarg, o) < 0)
@@ -326,6 +350,106 @@ static void report_json(const bench_opts *o, const sk_bench_result *r)
            (unsigned long long)r->mismatches);
 }
 
+/* ---- the chat workload ------------------------------------------------- */
+
+/* The chat engine's configuration from the options. Returns PARSE_OK or 2. */
+static int chat_config(const bench_opts *o, sk_chat_bench_config *cc)
+{
+    const sk_bench_config *c = &o->cfg;
+    if (c->conns < 2) {
+        fputs("sk: bench: --workload chat wants --conns 2 or more\n", stderr);
+        return 2;
+    }
+    if (c->size > SK_CHAT_BENCH_MAX_SIZE) {
+        fprintf(stderr, "sk: bench: --workload chat wants --size up to %d\n",
+                SK_CHAT_BENCH_MAX_SIZE);
+        return 2;
+    }
+    *cc = (sk_chat_bench_config){
+        .endpoint = c->endpoint,
+        .conns = c->conns,
+        .size = c->size,
+        .rate = c->rate > 0 ? c->rate : (o->pipeline_set ? 0 : CHAT_DEFAULT_RATE),
+        .window = c->pipeline,
+        .duration_ms = c->duration_ms,
+        .warmup_ms = c->warmup_ms,
+        .no_echo = o->no_echo,
+        .quiet = c->quiet,
+    };
+    return PARSE_OK;
+}
+
+static double chat_per_s(const sk_chat_bench_result *r)
+{
+    return r->elapsed_s > 0 ? (double)r->deliveries / r->elapsed_s : 0;
+}
+
+static void chat_report_text(const bench_opts *o, const sk_chat_bench_config *c,
+                             const sk_chat_bench_result *r)
+{
+    const sk_histogram *h = &r->latency;
+    char a[32], b[32];
+    printf("sk bench %s: chat, %s clients in one room, %zu-byte messages, ", o->endpoint_text,
+           grouped((uint64_t)c->conns, a), c->size);
+    if (c->rate > 0)
+        printf("open loop at %.15g messages/s\n", c->rate);
+    else
+        printf("closed loop, %d messages in flight\n", c->window);
+    printf("  settled      in %.3f s (connect + greetings)\n", r->settle_s);
+    printf("  duration     %.3f s measured%s\n", r->elapsed_s, r->interrupted ? " (interrupted)" : "");
+    printf("  messages     %s said, each owed to %s clients%s\n", grouped(r->messages, a),
+           grouped((uint64_t)(c->conns - (c->no_echo ? 1 : 0)), b),
+           c->no_echo ? " (not echoed to the sender)" : "");
+    printf("  deliveries   %s (%s deliveries/s)\n", grouped(r->deliveries, a),
+           grouped((uint64_t)(chat_per_s(r) + 0.5), b));
+    printf("  latency      p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f \xc2\xb5s\n",
+           us(h, 50), us(h, 90), us(h, 99), us(h, 99.9), us(h, 100));
+    printf("  missing      %s of %s deliveries owed\n", grouped(r->missing, a), grouped(r->owed, b));
+    printf("  errors       %llu\n", (unsigned long long)r->errors);
+}
+
+static void chat_report_json(const bench_opts *o, const sk_chat_bench_config *c,
+                             const sk_chat_bench_result *r)
+{
+    const sk_histogram *h = &r->latency;
+    fputs("{\"workload\":\"chat\",\"endpoint\":", stdout);
+    json_string(stdout, o->endpoint_text);
+    printf(",\"conns\":%d,\"size\":%zu,\"rate\":%.15g,\"window\":%d,\"no_echo\":%s,"
+           "\"settle_s\":%.6f,\"duration_s\":%.6f,\"messages\":%llu,\"deliveries\":%llu,"
+           "\"deliveries_per_s\":%.3f,\"owed\":%llu,\"missing\":%llu,"
+           "\"latency_us\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
+           "\"errors\":%llu}\n",
+           c->conns, c->size, c->rate, c->rate > 0 ? 0 : c->window, c->no_echo ? "true" : "false",
+           r->settle_s, r->elapsed_s, (unsigned long long)r->messages,
+           (unsigned long long)r->deliveries, chat_per_s(r), (unsigned long long)r->owed,
+           (unsigned long long)r->missing, us(h, 50), us(h, 90), us(h, 99), us(h, 99.9),
+           us(h, 100), (unsigned long long)r->errors);
+}
+
+static int chat_main(const bench_opts *o)
+{
+    sk_chat_bench_config cc;
+    int rc = chat_config(o, &cc);
+    if (rc != PARSE_OK)
+        return rc;
+    sk_chat_bench_result *res = malloc(sizeof *res);
+    if (res == NULL) {
+        fputs("sk: bench: out of memory\n", stderr);
+        return 1;
+    }
+    rc = sk_chat_bench_run(&cc, res);
+    if (rc == 0) {
+        if (o->json)
+            chat_report_json(o, &cc, res);
+        else
+            chat_report_text(o, &cc, res);
+        fflush(stdout);
+    }
+    int status = (rc < 0 || res->errors > 0 || res->missing > 0) ? 1 : 0;
+    free(res);
+    return status;
+}
+
 int sk_cmd_bench(int argc, char **argv)
 {
     bench_opts o = {
@@ -334,8 +458,14 @@ int sk_cmd_bench(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc != PARSE_OK)
         return rc;
+    if (o.no_echo && !o.chat) {
+        fputs("sk: bench: --no-echo is for --workload chat\n", stderr);
+        return 2;
+    }
     if (raise_fd_limit(o.cfg.conns) < 0)
         return 1;
+    if (o.chat)
+        return chat_main(&o);
     bool progress = !o.cfg.quiet && isatty(STDERR_FILENO);
     if (progress)
         o.cfg.progress = on_progress;

@@ -56,6 +56,8 @@ static int open_sibling(sk_sock *s, const sk_sockaddr *addr, int type, int backl
     if (rc == 0)
         rc = sk_sock_bind(s, addr);
     if (rc == 0 && type == SOCK_STREAM)
+        (void)sk_sock_set_nodelay(s, true); /* inherited by accepted sockets */
+    if (rc == 0 && type == SOCK_STREAM)
         rc = sk_sock_listen(s, backlog);
     if (rc < 0)
         sk_sock_close(s);

@@ -120,6 +120,10 @@ int sk_server_add_listener(sk_server *srv, const sk_service *service, const sk_e
                                      reuseport ? SK_LISTEN_REUSEPORT : 0, err, errlen);
     if (rc < 0)
         return rc;
+    /* No Nagle delay on replies: accepted TCP sockets inherit TCP_NODELAY
+     * from their listener (tcp(7)); Unix sockets refuse it, harmlessly. */
+    if (socktype == SOCK_STREAM)
+        (void)sk_sock_set_nodelay(&l->sock, true);
     l->service = service;
     l->endpoint = *ep;
     rc = listener_name(l);
