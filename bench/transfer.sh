@@ -54,6 +54,10 @@
 #   BENCH_PIN        0: do not pin to CPUs (default 1)
 #   BENCH_SK_MODEL   the file server's concurrency model (sk serve --model;
 #                    default: sk serve's own default)
+#   BENCH_SK_BASE    another sk binary (say, a build of an earlier commit):
+#                    adds base-upload and base-download, the same transfers
+#                    with it (client and server), to the default list, for
+#                    a before/after comparison in the same run
 #   BENCH_RESULTS    output directory (default bench/results)
 #   BUILD            sockkit build directory (default build)
 #   BENCH_NO_BUILD   1: use the sk already built
@@ -67,9 +71,11 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 REPEAT=${BENCH_REPEAT:-3}
-TRANSFERS=${BENCH_TRANSFERS:-"sockkit-upload sockkit-download nc socat iperf3 iperf3-file cp"}
+SK_BASE=${BENCH_SK_BASE:-}
+TRANSFERS=${BENCH_TRANSFERS:-"sockkit-upload sockkit-download ${SK_BASE:+base-upload base-download }nc socat iperf3 iperf3-file cp"}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 SK=$BUILD/sk
+SK_RUN=$SK             # the sk of the transfer being measured (SK or SK_BASE)
 SK_MODEL=${BENCH_SK_MODEL:-} # sk serve --model; empty: its default
 LOGS=$BUILD/bench-logs/transfer
 NAME=transfer.bin      # the file's name on the sockkit server
@@ -209,6 +215,28 @@ listener_reap() {
     WAIT_PIDS=$rest
 }
 
+# cpu_mark: CPU_MARK = the user and system time of this shell's reaped
+# children ("0m1.234s 0m0.567s", from the times builtin: no fork, so that
+# nothing of its own is counted).
+cpu_mark() {
+    local cu cs
+    times >"$CPU_FILE"
+    { read -r _ && read -r cu cs; } <"$CPU_FILE"
+    CPU_MARK="$cu $cs"
+}
+
+# cpu_taken: CPU_TAKEN = CPU seconds (user + system) of the processes
+# reaped since run_client started the connecting side: both sides of one
+# transfer once the listening side is reaped too. Unlike wall time it does
+# not grow when other work on the machine keeps a side waiting for a CPU.
+cpu_taken() {
+    cpu_mark
+    CPU_TAKEN=$(awk -v a="$CPU_START" -v b="$CPU_MARK" '
+        function sec(t, p) { sub(/s$/, "", t); split(t, p, "m"); return p[1] * 60 + p[2] }
+        BEGIN { split(a, x, " "); split(b, y, " ")
+                printf "%.3f", sec(y[1]) + sec(y[2]) - sec(x[1]) - sec(x[2]) }')
+}
+
 # run_client LOG CMD... [< input in CLIENT_IN]: run the connecting side,
 # pinned with CLIENT_PIN, bounded by XFER_TIMEOUT, in the background (so a
 # signal to this script is handled at once); sets CLIENT_RC and T0 (its
@@ -216,6 +244,8 @@ listener_reap() {
 run_client() {
     local log=$1
     shift
+    cpu_mark
+    CPU_START=$CPU_MARK
     T0=$EPOCHREALTIME
     timeout -k 5 "$XFER_TIMEOUT" "${CLIENT_PIN[@]}" "$@" <"${CLIENT_IN:-/dev/null}" >"$log.out" 2>"$log.err" &
     CLIENT_PID=$!
@@ -258,20 +288,21 @@ client_error() {
 
 once_nc() {
     local log=$1 dst=$DATA/nc.dst t1
-    STATUS=failed SECONDS_TAKEN=- NOTE="" INFO=""
+    STATUS=failed SECONDS_TAKEN=- CPU_TAKEN=- NOTE="" INFO=""
     if ! listener_start "$log.recv" "$dst" "$log.recv.err" 'Listening on [^ ]+ [0-9]+' nc -v -l 127.0.0.1 0; then
         STATUS=n/a NOTE="nc -l: $BENCH_REASON"
         return
     fi
     CLIENT_IN=$SRC run_client "$log.send" nc -N 127.0.0.1 "$BENCH_PORT"
     listener_reap "$BENCH_PID"
+    cpu_taken
     t1=$EPOCHREALTIME
     finish_pipe "$dst" "$t1" nc
 }
 
 once_socat() {
     local log=$1 dst=$DATA/socat.dst t1
-    STATUS=failed SECONDS_TAKEN=- NOTE="" INFO=""
+    STATUS=failed SECONDS_TAKEN=- CPU_TAKEN=- NOTE="" INFO=""
     if ! listener_start "$log.recv" /dev/null "$log.recv.err" 'listening on AF=2 [0-9.]+:[0-9]+' \
         socat -d -d -b 131072 -u TCP-LISTEN:0,bind=127.0.0.1,reuseaddr "CREATE:$dst"; then
         STATUS=n/a NOTE="socat listen: $BENCH_REASON"
@@ -279,6 +310,7 @@ once_socat() {
     fi
     run_client "$log.send" socat -b 131072 -u "FILE:$SRC" "TCP:127.0.0.1:$BENCH_PORT"
     listener_reap "$BENCH_PID"
+    cpu_taken
     t1=$EPOCHREALTIME
     finish_pipe "$dst" "$t1" socat
 }
@@ -299,7 +331,7 @@ finish_pipe() {
 # reading FILE when given.
 once_iperf3() {
     local log=$1 file=${2:-} port parsed t1
-    STATUS=failed SECONDS_TAKEN=- NOTE="" INFO=""
+    STATUS=failed SECONDS_TAKEN=- CPU_TAKEN=- NOTE="" INFO=""
     # iperf3 cannot listen on port 0: take a free port, and try again if
     # someone else takes it first.
     for _ in 1 2 3 4 5; do
@@ -316,6 +348,7 @@ once_iperf3() {
     run_client "$log.send" iperf3 -c 127.0.0.1 -p "$BENCH_PORT" -n "$SIZE" ${file:+-F "$file"} -J
     t1=$EPOCHREALTIME
     listener_reap "$BENCH_PID"
+    cpu_taken
     if ! parsed=$(python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]
@@ -339,9 +372,10 @@ print(s["bytes"], r["bytes"], r["bits_per_second"] / 8e6)
 # once_cp LOG: a local copy, no network: what writing the file costs here.
 once_cp() {
     local log=$1 dst=$DATA/cp.dst t1
-    STATUS=failed SECONDS_TAKEN=- NOTE="" INFO="local copy, no network"
+    STATUS=failed SECONDS_TAKEN=- CPU_TAKEN=- NOTE="" INFO="local copy, no network"
     run_client "$log" cp "$SRC" "$dst"
     t1=$EPOCHREALTIME
+    cpu_taken
     if [ "$CLIENT_RC" != 0 ]; then
         NOTE="cp exit $CLIENT_RC: $(client_error "$log.err")"
     elif same_file "$dst"; then
@@ -352,7 +386,7 @@ once_cp() {
 
 # sk_server LOG ROOT: a fresh sockkit file server on 127.0.0.1:0.
 sk_server() {
-    if ! bench_start "$1.server" "$SK" serve file=127.0.0.1:0 --file-root "$2" -q --grace 1 \
+    if ! bench_start "$1.server" "$SK_RUN" serve file=127.0.0.1:0 --file-root "$2" -q --grace 1 \
         ${SK_MODEL:+--model "$SK_MODEL"}; then
         STATUS=n/a NOTE="sk serve file: $BENCH_REASON"
         return 1
@@ -362,12 +396,13 @@ sk_server() {
 # once_sk_upload LOG [HASH]: sk send SRC to a fresh server with an empty root.
 once_sk_upload() {
     local log=$1 hash=${2:-} root=$DATA/upload-root t1
-    STATUS=failed SECONDS_TAKEN=- NOTE="" INFO=""
+    STATUS=failed SECONDS_TAKEN=- CPU_TAKEN=- NOTE="" INFO=""
     rm -rf "$root" && mkdir "$root" || return
     sk_server "$log" "$root" || return
-    run_client "$log.send" "$SK" send "$SRC" "127.0.0.1:$BENCH_PORT" ${hash:+--hash "$hash"}
+    run_client "$log.send" "$SK_RUN" send "$SRC" "127.0.0.1:$BENCH_PORT" ${hash:+--hash "$hash"}
     t1=$EPOCHREALTIME
     bench_stop "$BENCH_PID"
+    cpu_taken
     if [ "$CLIENT_RC" != 0 ]; then
         NOTE="sk send exit $CLIENT_RC: $(client_error "$log.send.err")"
     elif same_file "$root/$(basename "$SRC")"; then
@@ -380,13 +415,14 @@ once_sk_upload() {
 # the source (a hard link) into an empty directory.
 once_sk_download() {
     local log=$1 hash=${2:-} root=$DATA/download-root out=$DATA/download-out t1
-    STATUS=failed SECONDS_TAKEN=- NOTE="" INFO=""
+    STATUS=failed SECONDS_TAKEN=- CPU_TAKEN=- NOTE="" INFO=""
     rm -rf "$root" "$out" && mkdir "$root" "$out" || return
     ln "$SRC" "$root/$NAME" 2>/dev/null || cp "$SRC" "$root/$NAME" || return
     sk_server "$log" "$root" || return
-    run_client "$log.get" "$SK" get "127.0.0.1:$BENCH_PORT" "$NAME" -o "$out" ${hash:+--hash "$hash"}
+    run_client "$log.get" "$SK_RUN" get "127.0.0.1:$BENCH_PORT" "$NAME" -o "$out" ${hash:+--hash "$hash"}
     t1=$EPOCHREALTIME
     bench_stop "$BENCH_PID"
+    cpu_taken
     if [ "$CLIENT_RC" != 0 ]; then
         NOTE="sk get exit $CLIENT_RC: $(client_error "$log.get.err")"
     elif same_file "$out/$NAME"; then
@@ -399,16 +435,19 @@ once_sk_download() {
 # measurement) or returns 1 with BENCH_REASON.
 prepare() {
     case $1 in
-    sockkit-upload | sockkit-download | sockkit-upload-sha256 | sockkit-download-sha256)
+    sockkit-upload | sockkit-download | sockkit-upload-sha256 | sockkit-download-sha256 | \
+        base-upload | base-download)
         local verb=send
         case $1 in *download*) verb="get" ;; esac
-        if ! "$SK" "$verb" --help >/dev/null 2>&1; then
-            BENCH_REASON="'sk $verb' is not built in $BUILD"
+        SK_RUN=$SK
+        case $1 in base-*) SK_RUN=$SK_BASE ;; esac
+        if [ -z "$SK_RUN" ] || ! "$SK_RUN" "$verb" --help >/dev/null 2>&1; then
+            BENCH_REASON="'sk $verb' is not built in ${SK_RUN:-BENCH_SK_BASE (unset)}"
             return 1
         fi
         case $1 in
-        sockkit-upload) ONCE=(once_sk_upload) ;;
-        sockkit-download) ONCE=(once_sk_download) ;;
+        sockkit-upload | base-upload) ONCE=(once_sk_upload) ;;
+        sockkit-download | base-download) ONCE=(once_sk_download) ;;
         sockkit-upload-sha256) ONCE=(once_sk_upload) HASH=sha256 ;;
         sockkit-download-sha256) ONCE=(once_sk_download) HASH=sha256 ;;
         esac ;;
@@ -430,9 +469,9 @@ prepare() {
     esac
 }
 
-# record NAME RUN STATUS SECONDS NOTE
+# record NAME RUN STATUS SECONDS NOTE [CPU]
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$TSV"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:--}" >>"$TSV"
 }
 
 # measure_all: BENCH_REPEAT rounds, each running every transfer once in
@@ -466,9 +505,9 @@ measure_all() {
                 continue
             fi
             still="$still $name"
-            record "$name" "$i" ok "$SECONDS_TAKEN" "$INFO"
+            record "$name" "$i" ok "$SECONDS_TAKEN" "$INFO" "$CPU_TAKEN"
             mbs=$(awk -v b="$SIZE" -v s="$SECONDS_TAKEN" 'BEGIN { printf "%.0f", b / s / 1e6 }')
-            say "   $name #$i: $SECONDS_TAKEN s, $mbs MB/s${INFO:+ ($INFO)}"
+            say "   $name #$i: $SECONDS_TAKEN s, $mbs MB/s, CPU $CPU_TAKEN s${INFO:+ ($INFO)}"
         done
         active=$still
     done
@@ -484,12 +523,13 @@ order = sys.argv[5].split()
 LABEL = {"sockkit-upload": "sockkit upload", "sockkit-download": "sockkit download",
          "sockkit-upload-sha256": "sockkit upload sha256",
          "sockkit-download-sha256": "sockkit download sha256",
+         "base-upload": "sockkit upload (base)", "base-download": "sockkit download (base)",
          "nc": "nc", "socat": "socat", "iperf3": "iperf3", "iperf3-file": "iperf3 -F", "cp": "cp"}
 runs = {}
 for line in open(tsv):
     if line.strip():
-        name, _, status, secs, note = line.rstrip("\n").split("\t")
-        runs.setdefault(name, []).append((status, secs, note))
+        name, _, status, secs, note, cpu = (line.rstrip("\n").split("\t") + ["-"])[:6]
+        runs.setdefault(name, []).append((status, secs, note, cpu))
 names = [n for n in order if n in runs] + [n for n in runs if n not in order]
 
 
@@ -498,7 +538,7 @@ def result(name):
     rs = runs.get(name, [])
     bad = [r for r in rs if r[0] != "ok"]
     if bad or not rs:
-        status, _, note = bad[-1] if bad else ("n/a", "-", "not run")
+        status, _, note, _ = bad[-1] if bad else ("n/a", "-", "not run", "-")
         return status, None, note
     times = sorted(float(r[1]) for r in rs)
     med = times[len(times) // 2]  # the upper middle when even: the slower
@@ -510,6 +550,10 @@ def result(name):
     pick = [r for r in rs if abs(float(r[1]) - med) < 1e-9]
     if pick and pick[0][2]:
         note = (note + "; " if note else "") + pick[0][2]
+    cpus = sorted(float(r[3]) for r in rs if r[3] not in ("", "-"))
+    if cpus:
+        note = (note + "; " if note else "") + "CPU %.2f s%s" % (
+            cpus[len(cpus) // 2], " (%.2f-%.2f)" % (cpus[0], cpus[-1]) if len(cpus) > 1 else "")
     return "ok", med, note
 
 
@@ -634,6 +678,7 @@ main() {
     rm -rf "$LOGS"
     mkdir -p "$RESULTS" "$LOGS" || exit 1
     TSV=$LOGS/results.tsv
+    CPU_FILE=$LOGS/cpu-times
     : >"$TSV"
     if [ "${BENCH_PIN:-1}" = 1 ]; then
         bench_pin_cpus
@@ -658,12 +703,16 @@ Each figure: $([ "$REPEAT" -gt 1 ] && echo "the median of $REPEAT wall-time meas
 (nc, socat: until both sender and receiver have exited). MB/s = 10^6 bytes/s.\\n\
 sockkit: \`sk send SRC 127.0.0.1:PORT\` / \`sk get 127.0.0.1:PORT NAME -o DIR\` against \
 \`sk serve file=127.0.0.1:0 --file-root ROOT${SK_MODEL:+ --model $SK_MODEL}\`\
-$([ -z "$SK_MODEL" ] && echo " (its default model)"), the XXH3-128 digest verified end to end (exit 0 only on a match). \
+$([ -z "$SK_MODEL" ] && echo " (its default model)"), the XXH3-128 digest verified end to end (exit 0 only on a match)\
+${SK_BASE:+; (base): the same with $SK_BASE as client and server}. \
 nc (netcat-openbsd): \`nc -N 127.0.0.1 PORT < SRC\` → \`nc -l 127.0.0.1 0 > DST\`. \
 socat: \`socat -b 131072 -u FILE:SRC TCP:127.0.0.1:PORT\` → \`socat -b 131072 -u TCP-LISTEN:0,bind=127.0.0.1,reuseaddr CREATE:DST\`. \
 iperf3: \`iperf3 -c 127.0.0.1 -p PORT -n $SIZE -J\` → \`iperf3 -s -1\`, one stream, memory to memory; \
 iperf3 -F: the client reads SRC; iperf3's own figure is its client's report, and its server stops counting when \
-the test ends, so it may count a little less than was sent. cp: \`cp SRC DST\`, no network, the cost of writing the file. nc and socat verify nothing; every received file was compared with the source (cmp) \
+the test ends, so it may count a little less than was sent. \
+CPU (in the notes): user + system seconds of both sides of a transfer together (the median, and the range), \
+from the script's reaped children; unlike wall time it does not grow while other work keeps a side waiting \
+for a CPU. cp: \`cp SRC DST\`, no network, the cost of writing the file. nc and socat verify nothing; every received file was compared with the source (cmp) \
 outside the timed part. Ratios are to nc, socat and iperf3 measured in the same run. Produced by bench/transfer.sh."
     report
     chart

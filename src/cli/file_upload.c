@@ -14,7 +14,7 @@
 #include "file_msg.h"
 #include "sockkit/error.h"
 
-/* Bytes hashed (then sent) per step of the raw byte loop. */
+/* Bytes sent (then hashed) per step of the raw byte loop. */
 #define PIECE (1024u * 1024u)
 /* How long to wait for the server's error message after a failed send. */
 #define LAST_WORDS_MS 1000
@@ -221,8 +221,8 @@ static int send_failure(sk_file_client *c, const upload *u, int err)
     return fail_after(c, u, err, sk_strerror(err));
 }
 
-/* Feed the whole-file hash up to end (pread; the file's pages are then
- * warm for sendfile). */
+/* Feed the whole-file hash up to end (pread of what was just sent: the
+ * server receives that piece while we hash it). */
 static int hash_to(sk_file_client *c, upload *u, uint64_t end)
 {
     if (end <= u->hashed)
@@ -265,9 +265,9 @@ static int send_bytes(sk_file_client *c, upload *u)
     int rc = 0;
     while (rc == 0 && u->sent < u->size) {
         uint64_t end = u->sent + PIECE < u->size ? u->sent + PIECE : u->size;
-        rc = hash_to(c, u, end);
+        rc = send_piece(c, u, end);
         if (rc == 0)
-            rc = send_piece(c, u, end);
+            rc = hash_to(c, u, end);
     }
     if (c->sock.fd >= 0)
         sk_sock_settimeout(&c->sock, c->timeout_ms);

@@ -10,7 +10,9 @@
 
 #include "file_digest.h"
 
-enum { READ_BLOCK = 1024 * 1024 };
+/* Bytes read per pread when hashing a file: small enough to stay in the
+ * CPU's L2 cache between the read and the hash. */
+enum { READ_BLOCK = 256 * 1024 };
 
 const char *sk_hash_name(sk_hash_kind kind)
 {

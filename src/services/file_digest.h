@@ -63,7 +63,7 @@ int sk_hash_init(sk_hash *h, sk_hash_kind kind);
  * and reported by sk_hash_final. */
 void sk_hash_update(sk_hash *h, const void *data, size_t len);
 
-/* Feed len bytes of file fd starting at offset (pread in 1 MiB blocks,
+/* Feed len bytes of file fd starting at offset (pread in 256 KiB blocks,
  * EINTR retried; the file position is not used or moved).
  * Returns 0, -EIO when the file ends before offset + len, or -errno. */
 int sk_hash_update_fd(sk_hash *h, int fd, off_t offset, uint64_t len);

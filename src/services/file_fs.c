@@ -195,6 +195,13 @@ int sk_fs_fsync(int fd)
     return 0;
 }
 
+void sk_fs_write_behind(int fd, uint64_t before, uint64_t after)
+{
+    uint64_t from = before - before % SK_FS_WRITE_BEHIND, to = after - after % SK_FS_WRITE_BEHIND;
+    if (to > from) /* errors are fsync's to report */
+        (void)sync_file_range(fd, (off_t)from, (off_t)(to - from), SYNC_FILE_RANGE_WRITE);
+}
+
 int sk_fs_fsync_parent(int root, const char *name)
 {
     const char *last;

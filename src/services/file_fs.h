@@ -96,6 +96,14 @@ int sk_fs_is_part(const char *name);
 /* fsync(2) with EINTR retried. Returns 0 or -errno. */
 int sk_fs_fsync(int fd);
 
+/* Start writing back (sync_file_range SYNC_FILE_RANGE_WRITE, not waiting)
+ * the whole windows of SK_FS_WRITE_BEHIND bytes that a write of the bytes
+ * [before, after) completed, so that the fsync at the end of a transfer
+ * finds little left to write. Nothing to wait for, nothing reported: an
+ * I/O error shows in that fsync. */
+#define SK_FS_WRITE_BEHIND (8u * 1024u * 1024u)
+void sk_fs_write_behind(int fd, uint64_t before, uint64_t after);
+
 /* fsync the directory that holds name (after a rename or create).
  * Returns 0 or -errno. */
 int sk_fs_fsync_parent(int root, const char *name);

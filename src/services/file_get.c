@@ -1,7 +1,10 @@
 /* file service, GET: a file's bytes from the client's verified resume
  * point, sent with sk_conn_sendfile (no copy through user space), between
  * a "file" message and an "end" with the whole-file digest; or a link as a
- * "symlink" message. */
+ * "symlink" message. The bytes go out in pieces, each hashed while the
+ * client receives it (on_drain brings the next piece in event models), so
+ * the first byte does not wait for a hash of the whole file; requests that
+ * arrive meanwhile are held and served after the "end". */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,28 +34,24 @@ static int send_symlink(sk_conn *c, file_session *s, const char *name)
     return file_send(c, m);
 }
 
-/* The whole-file digest and the resume offset P in one read pass: the
- * client's chunks are compared with the file's own. */
-static int digest_file(file_session *s, int fd, uint64_t size, const sk_digest_hex *theirs,
-                       size_t n_theirs, sk_digest_hex *whole_hex, uint64_t *offset)
+/* The resume offset P: the client's chunks compared with the file's own,
+ * read once; the whole-file hash is fed with them (it goes on from there
+ * while the bytes are sent). Sets *prefix to the bytes hashed. */
+static int compare_chunks(file_session *s, uint64_t size, const sk_digest_hex *theirs,
+                          size_t n_theirs, uint64_t *prefix, uint64_t *offset)
 {
+    file_sending *g = &s->down;
     size_t n = n_theirs;
     if (n > size / SK_FILE_CHUNK)
         n = (size_t)(size / SK_FILE_CHUNK);
     sk_digest_hex *ours = n ? malloc(n * sizeof *ours) : NULL;
     if (n && !ours)
         return -ENOMEM;
-    sk_hash whole = {0};
-    uint64_t prefix = (uint64_t)n * SK_FILE_CHUNK;
-    int rc = sk_hash_init(&whole, s->hash);
+    *prefix = (uint64_t)n * SK_FILE_CHUNK;
+    int rc = sk_hash_init(&g->whole, s->hash);
     if (rc == 0)
-        rc = sk_digest_chunks(fd, prefix, s->hash, &whole, ours);
-    if (rc == 0)
-        rc = sk_hash_update_fd(&whole, fd, (off_t)prefix, size - prefix);
-    if (rc == 0)
-        rc = sk_hash_final(&whole, whole_hex);
+        rc = sk_digest_chunks(g->fd, *prefix, s->hash, &g->whole, ours);
     *offset = (uint64_t)sk_digest_common_prefix(ours, n, theirs, n_theirs) * SK_FILE_CHUNK;
-    sk_hash_free(&whole);
     free(ours);
     return rc;
 }
@@ -81,10 +80,76 @@ static int send_end(sk_conn *c, const sk_digest_hex *digest)
     return file_send(c, m);
 }
 
-/* A regular file: "file", the raw bytes from P, "end". */
+void file_get_abandon(file_session *s)
+{
+    if (s->down.active)
+        close(s->down.fd);
+    s->down.active = false;
+}
+
+/* Feed the whole-file hash up to end. */
+static int hash_to(file_sending *g, uint64_t end)
+{
+    if (end <= g->hashed)
+        return 0;
+    int rc = sk_hash_update_fd(&g->whole, g->fd, (off_t)g->hashed, end - g->hashed);
+    if (rc == 0)
+        g->hashed = end;
+    return rc;
+}
+
+/* The last of it: the rest of the hash, "end", and input again. */
+static int finish_get(sk_conn *c, file_session *s)
+{
+    file_sending *g = &s->down;
+    sk_digest_hex digest;
+    int rc = hash_to(g, g->size);
+    if (rc == 0)
+        rc = sk_hash_final(&g->whole, &digest);
+    file_get_abandon(s);
+    if (rc < 0)
+        return rc; /* the file shrank under us: the client cannot be told in band */
+    s->phase = PHASE_IDLE;
+    rc = send_end(c, &digest);
+    sk_conn_resume(c);
+    if (rc < 0 || !s->held)
+        return rc;
+    uint8_t *held = s->held; /* requests that came meanwhile, in order */
+    size_t len = s->held_len;
+    s->held = NULL;
+    s->held_len = 0;
+    rc = file_session_input(c, s, held, len);
+    free(held);
+    return rc;
+}
+
+int file_get_pump(sk_conn *c, file_session *s)
+{
+    file_sending *g = &s->down;
+    while (g->sent < g->size) {
+        uint64_t end = g->size - g->sent > SK_FILE_SEND_PIECE ? g->sent + SK_FILE_SEND_PIECE
+                                                             : g->size;
+        int rc = sk_conn_sendfile(c, g->fd, (off_t)g->sent, (size_t)(end - g->sent));
+        if (rc == 0) /* the piece is queued (or sent): hash it while it goes */
+            rc = hash_to(g, end);
+        if (rc < 0) {
+            file_get_abandon(s);
+            return rc;
+        }
+        g->sent = end;
+        if (g->sent < g->size && sk_conn_pending(c) > SK_CONN_LOW_WATER) {
+            sk_conn_pause(c); /* on_drain brings us back */
+            return 0;
+        }
+    }
+    return finish_get(c, s);
+}
+
+/* A regular file: "file", the raw bytes from P (file_get_pump), "end". */
 static int send_regular(sk_conn *c, file_session *s, const char *name, const sk_digest_hex *theirs,
                         size_t n_theirs)
 {
+    file_sending *g = &s->down;
     int fd = sk_fs_open(s->cfg->root_fd, name, O_RDONLY, 0);
     if (fd < 0)
         return file_send_errno(c, s, fd, name);
@@ -93,20 +158,24 @@ static int send_regular(sk_conn *c, file_session *s, const char *name, const sk_
         close(fd);
         return file_send_error(c, s, "notfile", "%s is not a regular file", name);
     }
-    sk_digest_hex digest;
-    uint64_t offset = 0, size = (uint64_t)st.st_size;
-    int rc = digest_file(s, fd, size, theirs, n_theirs, &digest, &offset);
+    g->fd = fd;
+    g->active = true;
+    g->size = (uint64_t)st.st_size;
+    uint64_t offset = 0, prefix = 0;
+    int rc = compare_chunks(s, g->size, theirs, n_theirs, &prefix, &offset);
     if (rc < 0) {
-        close(fd);
+        file_get_abandon(s);
         return rc == -ENOMEM ? rc : file_send_errno(c, s, rc, name);
     }
+    g->hashed = prefix;
+    g->sent = offset;
     rc = send_file_msg(c, name, &st, offset);
-    if (rc == 0)
-        rc = sk_conn_sendfile(c, fd, (off_t)offset, (size_t)(size - offset));
-    if (rc == 0)
-        rc = send_end(c, &digest);
-    close(fd);
-    return rc;
+    if (rc < 0) {
+        file_get_abandon(s);
+        return rc;
+    }
+    s->phase = PHASE_GET_SEND;
+    return file_get_pump(c, s);
 }
 
 int file_get(sk_conn *c, file_session *s, const cJSON *msg)

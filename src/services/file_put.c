@@ -16,11 +16,46 @@
 #include "file_fs.h"
 #include "file_session.h"
 
+/* pwrite all of data at offset; -errno on the first failure. */
+static int write_all(int fd, const uint8_t *data, size_t len, uint64_t offset)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(fd, data, len, (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        data += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* Write the buffered raw bytes to the .part. Returns 0 or -errno. */
+static int flush_part(file_upload *up)
+{
+    if (!up->buffered)
+        return 0;
+    uint64_t at = up->offset - up->buffered;
+    int rc = write_all(up->fd, up->buf, up->buffered, at);
+    up->buffered = 0;
+    if (rc == 0)
+        sk_fs_write_behind(up->fd, at, up->offset);
+    return rc;
+}
+
 void file_put_abandon(file_session *s)
 {
-    if (s->up.active)
+    if (s->up.active) {
+        (void)flush_part(&s->up); /* what arrived stays for resume */
         close(s->up.fd);
+    }
     s->up.active = false;
+    s->up.buffered = 0;
+    free(s->up.buf);
+    s->up.buf = NULL;
 }
 
 static int send_ok(sk_conn *c)
@@ -220,21 +255,29 @@ int file_put_from(sk_conn *c, file_session *s, const cJSON *msg)
     return 0;
 }
 
-/* pwrite all of data at offset; -errno on the first failure. */
-static int write_all(int fd, const uint8_t *data, size_t len, uint64_t offset)
+/* Buffer len raw bytes, writing the buffer out when it is full or the
+ * raw bytes are complete. Returns 0 or -errno of the write. */
+static int store_raw(file_session *s, const uint8_t *data, size_t len)
 {
+    file_upload *up = &s->up;
+    if (!up->buf && !(up->buf = malloc(SK_FILE_WRITE_BUF)))
+        return -ENOMEM;
     while (len > 0) {
-        ssize_t n = pwrite(fd, data, len, (off_t)offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
+        size_t n = SK_FILE_WRITE_BUF - up->buffered;
+        if (n > len)
+            n = len;
+        memcpy(up->buf + up->buffered, data, n);
+        up->buffered += n;
+        up->offset += n;
         data += n;
-        len -= (size_t)n;
-        offset += (uint64_t)n;
+        len -= n;
+        if (up->buffered == SK_FILE_WRITE_BUF) {
+            int rc = flush_part(up);
+            if (rc < 0)
+                return rc;
+        }
     }
-    return 0;
+    return s->raw_left == 0 ? flush_part(up) : 0;
 }
 
 int file_put_raw(sk_conn *c, file_session *s, const uint8_t *data, size_t len)
@@ -246,16 +289,17 @@ int file_put_raw(sk_conn *c, file_session *s, const uint8_t *data, size_t len)
         return 0;
     }
     file_upload *up = &s->up;
-    int rc = write_all(up->fd, data, len, up->offset);
+    sk_hash_update(&s->whole, data, len); /* while the bytes are in the cache */
+    int rc = store_raw(s, data, len);
     if (rc < 0) {
         /* Say so at once; drop the rest of the bytes and the end. */
         file_put_abandon(s);
         s->phase = s->raw_left ? PHASE_DISCARD_RAW : PHASE_DISCARD_END;
-        return file_send_error(c, s, sk_file_errcode(rc), "%s: %s (the .part is kept for resume)",
-                               up->name, strerror(-rc));
+        return rc == -ENOMEM ? rc
+                             : file_send_error(c, s, sk_file_errcode(rc),
+                                               "%s: %s (the .part is kept for resume)", up->name,
+                                               strerror(-rc));
     }
-    sk_hash_update(&s->whole, data, len);
-    up->offset += len;
     if (s->raw_left == 0)
         s->phase = PHASE_PUT_END;
     return 0;

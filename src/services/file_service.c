@@ -166,6 +166,7 @@ static int dispatch(sk_conn *c, file_session *s, const char *op, const cJSON *ms
         break;
     case PHASE_PUT_RAW:
     case PHASE_DISCARD_RAW:
+    case PHASE_GET_SEND:
     case PHASE_CLOSED: return 0;
     }
     char why[96];
@@ -207,12 +208,31 @@ static int feed_frames(sk_conn *c, file_session *s, const uint8_t *data, size_t 
     return complete ? on_frame(c, s, &f) : 0;
 }
 
-static int file_on_data(sk_conn *c, void *state, const uint8_t *data, size_t len)
+/* Keep input for after the GET being sent (its answer must come first). */
+static int hold(sk_conn *c, file_session *s, const uint8_t *data, size_t len)
 {
-    file_session *s = state;
+    if (len > SK_FILE_HELD_MAX - s->held_len) {
+        file_get_abandon(s);
+        s->phase = PHASE_CLOSED;
+        sk_conn_close(c);
+        return -EPROTO; /* the client is in the middle of raw bytes: no message */
+    }
+    uint8_t *p = realloc(s->held, s->held_len + len);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p + s->held_len, data, len);
+    s->held = p;
+    s->held_len += len;
+    return 0;
+}
+
+int file_session_input(sk_conn *c, file_session *s, const uint8_t *data, size_t len)
+{
     while (len > 0 && s->phase != PHASE_CLOSED) {
         size_t used = 0;
         int rc;
+        if (s->phase == PHASE_GET_SEND)
+            return hold(c, s, data, len);
         if (s->raw_left > 0) {
             used = len < s->raw_left ? len : (size_t)s->raw_left;
             rc = file_put_raw(c, s, data, used);
@@ -225,6 +245,18 @@ static int file_on_data(sk_conn *c, void *state, const uint8_t *data, size_t len
         len -= used;
     }
     return 0;
+}
+
+static int file_on_data(sk_conn *c, void *state, const uint8_t *data, size_t len)
+{
+    return file_session_input(c, state, data, len);
+}
+
+/* The queue of a GET being sent ran low: the next pieces. */
+static int file_on_drain(sk_conn *c, void *state)
+{
+    file_session *s = state;
+    return s->phase == PHASE_GET_SEND ? file_get_pump(c, s) : 0;
 }
 
 static int file_on_open(sk_conn *c, void *state)
@@ -243,7 +275,11 @@ static void file_on_close(sk_conn *c, void *state)
     file_session *s = state;
     (void)c;
     file_put_abandon(s);
+    file_get_abandon(s);
     sk_hash_free(&s->whole);
+    sk_hash_free(&s->down.whole);
+    free(s->held);
+    s->held = NULL;
     sk_frame_decoder_free(&s->dec);
     if (s->phase != PHASE_HELLO && s->hash == SK_HASH_SHA256)
         sk_hash_thread_cleanup(); /* the thread may end with this connection */
@@ -256,4 +292,5 @@ const sk_service sk_service_file = {
     .on_open = file_on_open,
     .on_data = file_on_data,
     .on_close = file_on_close,
+    .on_drain = file_on_drain,
 };

@@ -195,6 +195,57 @@ class RoundTrip(FileServiceCase):
         with open(self.path("p.bin"), "rb") as f:
             self.assertEqual(f.read(), data)
 
+    def test_requests_behind_a_large_get_wait_for_it(self):
+        """A get of a file far larger than the socket buffers, then a get
+        and a list in the same write, the client reading nothing for a
+        while: the answers come whole and in order (the server sends the
+        file in pieces and keeps the later requests until its "end")."""
+        big, small = os.urandom(24 * MiB + 12345), os.urandom(70000)
+        for model in ("epoll", "thread", "uring"):
+            with self.subTest(model=model):
+                root = os.path.join(self.tmp, "root-" + model)
+                os.makedirs(root)
+                for name, data in (("big.bin", big), ("small.bin", small)):
+                    with open(os.path.join(root, name), "wb") as f:
+                        f.write(data)
+                try:
+                    srv = self.serve(root=root, model=model)
+                except unittest.SkipTest as e:
+                    self.skipTest(str(e))
+                c = self.client(srv)
+                c.send_raw(frame({"op": "get", "name": "big.bin", "have": 0, "digests": []})
+                           + frame({"op": "get", "name": "small.bin", "have": 0, "digests": []})
+                           + frame({"op": "list", "name": "small.bin"}))
+                time.sleep(0.3)  # the server's queue fills: it must wait for us
+                for name, data in (("big.bin", big), ("small.bin", small)):
+                    answer = c.recv()
+                    self.assertEqual((answer["op"], answer["name"], answer["size"]),
+                                     ("file", name, len(data)))
+                    self.assertEqual(c.recv_exact(len(data)), data)
+                    self.assertEqual(c.recv(), {"op": "end", "digest": sha256_hex(data)})
+                self.assertEqual(c.recv()["entries"][0]["size"], len(small))
+
+    def test_client_gone_in_the_middle_of_a_get(self):
+        """The client leaves while a large file is being sent to it: the
+        server drops that download and serves the next client."""
+        for model in ("epoll", "thread"):
+            with self.subTest(model=model):
+                root = os.path.join(self.tmp, "gone-" + model)
+                os.makedirs(root)
+                data = os.urandom(32 * MiB)
+                with open(os.path.join(root, "big.bin"), "wb") as f:
+                    f.write(data)
+                srv = self.serve(root=root, model=model)
+                c = FileClient(srv.addr)
+                c.send({"op": "get", "name": "big.bin", "have": 0, "digests": []})
+                self.assertEqual(c.recv()["op"], "file")
+                c.recv_exact(MiB)
+                c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                c.close()  # a reset, with most of the file unsent
+                c2 = self.client(srv)
+                _, got, end = c2.get("big.bin")
+                self.assertEqual((got == data, end["digest"]), (True, sha256_hex(data)))
+
     def test_byte_at_a_time(self):
         srv = self.serve()
         c = self.client(srv)
