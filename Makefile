@@ -8,7 +8,7 @@ SAN_BUILD  ?= build-sanitize
 TSAN_BUILD ?= build-tsan
 # What ThreadSanitizer runs: the unit tests and the model suite for the
 # models that share memory between threads.
-TSAN_TESTS  ?= ^unit\.|^integration\.test_models$$
+TSAN_TESTS  ?= ^unit\.|^integration\.test_(models|chat)$$
 TSAN_MODELS ?= thread,pool,epoll,reactors,uring
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
