@@ -40,41 +40,19 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/bench/lib.sh"
 
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+bench_paths chat
 DURATION=${BENCH_DURATION:-5}
 WARMUP=1
 CONNS_LIST=${CHAT_CONNS:-"100 1000 10000"}
 RATE=${CHAT_RATE:-50}
 WINDOWS=${CHAT_WINDOWS:-"32 128"}
 MODELS=${CHAT_SERVERS:-"epoll reactors"}
-RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 NCAT_PROBE_MAX=${CHAT_NCAT_MAX:-1100} # past FD_SETSIZE (1024)
-SK=$BUILD/sk
-LOGS=$BUILD/bench-logs/chat
-LOADGEN_PID=""
 
-cleanup() {
-    if [ -n "$LOADGEN_PID" ]; then
-        kill "$LOADGEN_PID" 2>/dev/null
-        wait "$LOADGEN_PID" 2>/dev/null
-    fi
-    bench_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-
-say() { printf '%s\n' "$*" >&2; }
+bench_traps bench_cleanup
 
 build_all() {
-    if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-        say "== building sockkit into $BUILD"
-        if ! make -C "$ROOT" build BUILD="$BUILD" >&2; then
-            [ -x "$SK" ] || { say "chat.sh: build failed and no $SK"; exit 1; }
-            say "chat.sh: WARNING: build failed; using the existing $SK"
-        fi
-    fi
+    bench_build_sk chat.sh
     [ -x "$SK" ] || { say "chat.sh: $SK not found"; exit 1; }
 }
 
@@ -136,13 +114,10 @@ run_once() {
         return
     fi
     cpu0=$(bench_group_cpu_ticks "$BENCH_PID")
-    timeout -k 5 $((${DURATION%.*} + WARMUP + 30 + conns / 100)) "${CLIENT_PIN[@]}" "$SK" bench \
-        --workload chat "127.0.0.1:$BENCH_PORT" --conns "$conns" --duration "$DURATION" \
-        --warmup "$WARMUP" --json "$@" >"$log.json" 2>"$log.bench.err" &
-    LOADGEN_PID=$!
-    wait "$LOADGEN_PID"
+    bench_run_child timeout -k 5 $((${DURATION%.*} + WARMUP + 30 + conns / 100)) "${CLIENT_PIN[@]}" \
+        "$SK" bench --workload chat "127.0.0.1:$BENCH_PORT" --conns "$conns" --duration "$DURATION" \
+        --warmup "$WARMUP" --json "$@" </dev/null >"$log.json" 2>"$log.bench.err"
     rc=$?
-    LOADGEN_PID=""
     bench_alive "$BENCH_PID" || alive=0
     cpu1=$(bench_group_cpu_ticks "$BENCH_PID")
     bench_stop "$BENCH_PID"

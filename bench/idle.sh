@@ -26,15 +26,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/bench/lib.sh"
 
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+bench_paths idle
 N=${IDLE_CONNS:-100000}
 ASKED=$N
 SHORT="" # why fewer than asked, if so
 MODEL=${IDLE_MODEL:-epoll}
 TARGET=1024 # bytes per connection
-SK=$BUILD/sk
-LOGS=$BUILD/bench-logs/idle
 CLIENT_PID="" # set by coproc CLIENT
 
 cleanup() {
@@ -44,9 +41,7 @@ cleanup() {
     fi
     bench_cleanup
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+bench_traps cleanup
 
 die() {
     echo "idle.sh: $*" >&2

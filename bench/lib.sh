@@ -1,13 +1,16 @@
 # shellcheck shell=bash disable=SC2034  # variables here are read by the scripts sourcing it
-# bench/lib.sh: shell helpers shared by bench/models.sh and bench/idle.sh.
+# bench/lib.sh: shell helpers shared by the bench/*.sh scripts.
 # Source it from bash; it only defines functions and a few variables.
 #
 # Servers are started in their own session (setsid), so stopping one stops
 # every process it forked (the fork and prefork models). Each one is
-# remembered in BENCH_PIDS; bench_cleanup, run from a trap on EXIT, stops
-# whatever is still running. Every wait is bounded.
+# remembered in BENCH_PIDS; a load generator or client run with
+# bench_run_child is BENCH_CHILD while it runs; bench_cleanup, run from the
+# trap on EXIT that bench_traps sets, stops whatever is still running.
+# Every wait is bounded.
 
 BENCH_PIDS=""          # server process groups still running
+BENCH_CHILD=""         # the load generator or client bench_run_child waits for
 BENCH_PID=""           # set by bench_start: the server's pid (= its process group)
 BENCH_PORT=""          # set by bench_start: the TCP port it listens on
 BENCH_REASON=""        # set when a helper fails: one line saying why
@@ -16,6 +19,60 @@ BENCH_STOP_TIMEOUT=${BENCH_STOP_TIMEOUT:-10}     # seconds between SIGTERM and S
 SERVER_PIN=()          # prefixes: taskset -c CPU, when there are two CPUs to spare
 CLIENT_PIN=()
 BENCH_PIN_NOTE=""
+
+# bench_paths NAME: the paths of bench/NAME.sh, from ROOT (the repository,
+# set by the script) and the environment: BUILD (sockkit's build directory,
+# absolute; default build), SK ($BUILD/sk), LOGS ($BUILD/bench-logs/NAME)
+# and RESULTS (BENCH_RESULTS, default bench/results).
+bench_paths() {
+    BUILD=${BUILD:-build}
+    case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+    SK=$BUILD/sk
+    LOGS=$BUILD/bench-logs/$1
+    RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
+}
+
+# say TEXT...: a line on stderr (progress and notes; stdout is the table).
+say() { printf '%s\n' "$*" >&2; }
+
+# bench_traps [CLEANUP]: run CLEANUP (default bench_cleanup; a script's own
+# should call bench_cleanup) on exit, and exit on INT (130), TERM and HUP
+# (143), which runs it too.
+bench_traps() {
+    # shellcheck disable=SC2064  # expanded now, on purpose
+    trap "${1:-bench_cleanup}" EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM HUP
+}
+
+# bench_build_sk SCRIPT: build sockkit into $BUILD (make build) unless
+# BENCH_NO_BUILD=1. When the build fails, go on with the $SK already there
+# (a warning) or exit 1; SCRIPT names the script in these messages.
+bench_build_sk() {
+    [ "${BENCH_NO_BUILD:-0}" != 1 ] || return 0
+    say "== building sockkit into $BUILD"
+    if ! make -C "$ROOT" build BUILD="$BUILD" >&2; then
+        [ -x "$SK" ] || { say "$1: build failed and no $SK"; exit 1; }
+        say "$1: WARNING: build failed; using the existing $SK"
+    fi
+}
+
+# bench_run_child CMD...: run CMD (a load generator or client, bounded by
+# timeout(1)) in the background, so that a signal to the script is handled
+# at once, and wait for it; returns its exit status. Redirections given to
+# bench_run_child apply to CMD, stdin included (it is not /dev/null, as for
+# a plain `CMD &`: give </dev/null when CMD should not read it).
+# bench_cleanup stops it (timeout(1) passes the signal on) if the script
+# exits meanwhile.
+bench_run_child() {
+    local rc
+    "$@" <&0 &
+    BENCH_CHILD=$!
+    wait "$BENCH_CHILD"
+    rc=$?
+    BENCH_CHILD=""
+    return "$rc"
+}
 
 # bench_pin_cpus: pin servers to the first allowed CPU and load generators
 # to the second, when this process may use at least two. Sets SERVER_PIN,
@@ -133,9 +190,15 @@ bench_signal() {
     kill -"$1" -- "-$2" 2>/dev/null || kill -"$1" "$2" 2>/dev/null
 }
 
-# bench_cleanup: stop every server still running (for trap ... EXIT).
+# bench_cleanup: stop the child bench_run_child waits for, and every server
+# still running (for trap ... EXIT).
 bench_cleanup() {
     local p
+    if [ -n "$BENCH_CHILD" ]; then
+        kill "$BENCH_CHILD" 2>/dev/null
+        wait "$BENCH_CHILD" 2>/dev/null
+        BENCH_CHILD=""
+    fi
     for p in $BENCH_PIDS; do
         bench_stop "$p"
     done

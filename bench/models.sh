@@ -37,41 +37,20 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/bench/lib.sh"
 
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+bench_paths models
 DURATION=${BENCH_DURATION:-5}
 REPEAT=${BENCH_REPEAT:-1}
 CONNS_LIST=${BENCH_CONNS:-"50 1000"}
 SERVERS=${BENCH_SERVERS:-"thread fork prefork pool select poll epoll reactors uring libuv libevent raw-epoll asyncio socketserver"}
-RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 SIZE=64
 SELECT_LIMIT=1024 # FD_SETSIZE
-SK=$BUILD/sk
 ANCHORS=$BUILD/bench-anchors
-LOGS=$BUILD/bench-logs/models
 
-LOADGEN_PID=""
-
-cleanup() {
-    if [ -n "$LOADGEN_PID" ]; then
-        kill "$LOADGEN_PID" 2>/dev/null # timeout(1) passes it on to the load generator
-        wait "$LOADGEN_PID" 2>/dev/null
-    fi
-    bench_cleanup
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-
-say() { printf '%s\n' "$*" >&2; }
+bench_traps bench_cleanup
 
 build_all() {
+    bench_build_sk models.sh
     if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-        say "== building sockkit into $BUILD"
-        if ! make -C "$ROOT" build BUILD="$BUILD" >&2; then
-            [ -x "$SK" ] || { say "models.sh: build failed and no $SK"; exit 1; }
-            say "models.sh: WARNING: build failed; using the existing $SK"
-        fi
         say "== building the anchors into $ANCHORS"
         sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
             say "models.sh: some anchors did not build (reported as n/a)"
@@ -173,13 +152,10 @@ measure_once() {
         return
     fi
     cpu0=$(bench_group_cpu_ticks "$BENCH_PID")
-    # In the background, so that a signal to this script is handled at once.
-    timeout -k 5 $((${DURATION%.*} * 2 + 60)) "${CLIENT_PIN[@]}" "${LOADGEN[@]}" "127.0.0.1:$BENCH_PORT" \
-        --conns "$conns" --size "$SIZE" --duration "$DURATION" --json >"$log.json" 2>"$log.bench.err" &
-    LOADGEN_PID=$!
-    wait "$LOADGEN_PID"
+    bench_run_child timeout -k 5 $((${DURATION%.*} * 2 + 60)) "${CLIENT_PIN[@]}" "${LOADGEN[@]}" \
+        "127.0.0.1:$BENCH_PORT" --conns "$conns" --size "$SIZE" --duration "$DURATION" --json \
+        </dev/null >"$log.json" 2>"$log.bench.err"
     rc=$?
-    LOADGEN_PID=""
     bench_alive "$BENCH_PID" || alive=0
     cpu1=$(bench_group_cpu_ticks "$BENCH_PID")
     bench_stop "$BENCH_PID"

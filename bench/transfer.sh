@@ -68,36 +68,24 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/bench/lib.sh"
 
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+bench_paths transfer
 REPEAT=${BENCH_REPEAT:-3}
 SK_BASE=${BENCH_SK_BASE:-}
 TRANSFERS=${BENCH_TRANSFERS:-"sockkit-upload sockkit-download ${SK_BASE:+base-upload base-download }nc socat iperf3 iperf3-file cp"}
-RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
-SK=$BUILD/sk
 SK_RUN=$SK             # the sk of the transfer being measured (SK or SK_BASE)
 SK_MODEL=${BENCH_SK_MODEL:-} # sk serve --model; empty: its default
-LOGS=$BUILD/bench-logs/transfer
 NAME=transfer.bin      # the file's name on the sockkit server
 DATA=""                # the temporary directory holding the files
-CLIENT_PID=""          # the connecting side, while it runs
 WAIT_PIDS=""           # listening sides started with listener_start, not yet reaped
 
 cleanup() {
     local p
-    if [ -n "$CLIENT_PID" ]; then
-        kill "$CLIENT_PID" 2>/dev/null # timeout(1) passes it on to the client
-        wait "$CLIENT_PID" 2>/dev/null
-    fi
     bench_cleanup
     for p in $WAIT_PIDS; do wait "$p" 2>/dev/null; done
     [ -n "$DATA" ] && rm -rf "$DATA"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
+bench_traps cleanup
 
-say() { printf '%s\n' "$*" >&2; }
 die() { say "transfer.sh: $*"; exit 1; }
 
 # parse_size TEXT: bytes, from 123, 64K, 8M, 1G, 2T (binary multiples).
@@ -113,16 +101,6 @@ parse_size() {
     esac
     [ "$n" -gt 0 ] || return 1
     echo "$n"
-}
-
-build_sk() {
-    if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-        say "== building sockkit into $BUILD"
-        if ! make -C "$ROOT" build BUILD="$BUILD" >&2; then
-            [ -x "$SK" ] || die "build failed and no $SK"
-            say "transfer.sh: WARNING: build failed; using the existing $SK"
-        fi
-    fi
 }
 
 # avail_bytes DIR: free bytes in DIR's file system (0 if unknown).
@@ -247,11 +225,9 @@ run_client() {
     cpu_mark
     CPU_START=$CPU_MARK
     T0=$EPOCHREALTIME
-    timeout -k 5 "$XFER_TIMEOUT" "${CLIENT_PIN[@]}" "$@" <"${CLIENT_IN:-/dev/null}" >"$log.out" 2>"$log.err" &
-    CLIENT_PID=$!
-    wait "$CLIENT_PID"
+    bench_run_child timeout -k 5 "$XFER_TIMEOUT" "${CLIENT_PIN[@]}" "$@" <"${CLIENT_IN:-/dev/null}" \
+        >"$log.out" 2>"$log.err"
     CLIENT_RC=$?
-    CLIENT_PID=""
 }
 
 # elapsed T0 T1: T1 - T0 in seconds (6 decimals), from two $EPOCHREALTIME.
@@ -674,7 +650,7 @@ main() {
     [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPEAT: want a positive count, not '$REPEAT'"
     # Each transfer is bounded: a minute plus the time at 20 MB/s.
     XFER_TIMEOUT=$((60 + SIZE / 20000000))
-    build_sk
+    bench_build_sk transfer.sh
     rm -rf "$LOGS"
     mkdir -p "$RESULTS" "$LOGS" || exit 1
     TSV=$LOGS/results.tsv

@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "sockkit/error.h"
 #include "sockkit/loop.h"
 #include "sockkit/sock.h"
+#include "bench_clock.h"
+#include "bench_pacer.h"
+#include "bench_socket.h"
+#include "send_queue.h"
 
 /* Clients connecting, or connected but not yet sent a line by the server,
  * at once: the rest wait, so that a listener's accept queue never
@@ -30,8 +31,6 @@
 #define DRAIN_MS 5000
 /* Bytes kept of the start of each received line: where the tag is. */
 #define LINE_KEEP 96
-/* Open loop: the pacer wakes at most this often, ns. */
-#define PACER_MIN_NS 50000
 /* Reads per readiness callback when they fill the whole buffer. */
 #define READS_PER_CALLBACK 4
 #define MAX_MESSAGES_SHOWN 5
@@ -93,15 +92,12 @@ typedef struct chat_bench {
     uint64_t outstanding;     /* sent, not yet delivered to all */
     char *text;               /* a message's padding, size bytes of 'x' */
     /* time */
-    int64_t now_ns;
-    bool now_valid;
-    sk_defer now_expire;
+    bench_batch_clock clock;  /* the time of a batch of I/O callbacks */
     int64_t start_ns, measure_start_ns, phase_end_ns, schedule_start_ns;
     double ns_per_message;
     /* handles */
     sk_timer phase_timer;
-    int pacer_fd;
-    sk_io pacer_io;
+    bench_pacer pacer;        /* open loop */
     sk_signal sigint;
     bool sigint_on;
 } chat_bench;
@@ -109,31 +105,7 @@ typedef struct chat_bench {
 static void run_end(chat_bench *b);
 static void conn_fail(chat_bench *b, chat_conn *c, int err, const char *what);
 
-/* ---- time and messages ---------------------------------------------------- */
-
-static int64_t clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void now_expire(sk_loop *loop, sk_defer *d)
-{
-    (void)loop;
-    ((chat_bench *)d->data)->now_valid = false;
-}
-
-/* The time of this batch of I/O callbacks, read once per batch. */
-static int64_t batch_now(chat_bench *b)
-{
-    if (!b->now_valid) {
-        b->now_ns = clock_ns();
-        b->now_valid = true;
-        sk_defer_queue(b->loop, &b->now_expire);
-    }
-    return b->now_ns;
-}
+/* ---- messages ---------------------------------------------------- */
 
 static void print_error(chat_bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -156,49 +128,17 @@ static int conn_watch(chat_bench *b, chat_conn *c)
     return sk_io_start(b->loop, &c->io, SK_POLLIN | (c->out_len > 0 ? SK_POLLOUT : 0u));
 }
 
-/* Keep what the socket did not take. Returns 0 or -ENOMEM. */
-static int conn_keep(chat_conn *c, const char *data, size_t len)
-{
-    if (c->out_len + len > c->out_cap) {
-        size_t cap = c->out_cap ? c->out_cap * 2 : 256;
-        while (cap < c->out_len + len)
-            cap *= 2;
-        char *p = realloc(c->out, cap);
-        if (p == NULL)
-            return -ENOMEM;
-        c->out = p;
-        c->out_cap = cap;
-    }
-    memcpy(c->out + c->out_len, data, len);
-    c->out_len += len;
-    return 0;
-}
-
-/* Write what is kept; returns 0 or -errno. */
+/* Write what is queued; returns 0 or -errno. */
 static int conn_flush(chat_bench *b, chat_conn *c)
 {
-    size_t done = 0;
-    while (done < c->out_len) {
-        ssize_t n = send(c->sock.fd, c->out + done, c->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0)
-            return -errno;
-        done += (size_t)n;
-    }
-    if (done > 0) {
-        memmove(c->out, c->out + done, c->out_len - done);
-        c->out_len -= done;
-    }
-    return conn_watch(b, c);
+    int rc = send_queue_flush(c->sock.fd, c->out, &c->out_len);
+    return rc < 0 ? rc : conn_watch(b, c);
 }
 
 /* Send one line (with its LF) from c. */
 static void conn_say(chat_bench *b, chat_conn *c, const char *line, size_t len)
 {
-    int rc = conn_keep(c, line, len);
+    int rc = send_queue_append(&c->out, &c->out_len, &c->out_cap, line, len);
     if (rc == 0)
         rc = conn_flush(b, c);
     if (rc < 0)
@@ -308,17 +248,14 @@ static void conn_read(chat_bench *b, chat_conn *c)
 {
     char *buf = (char *)sk_loop_read_buffer(b->loop);
     for (int i = 0; i < READS_PER_CALLBACK && c->state == CONN_OPEN; i++) {
-        ssize_t n;
-        do
-            n = recv(c->sock.fd, buf, SK_LOOP_READ_BUFFER, MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        ssize_t n = bench_socket_recv(c->sock.fd, buf, SK_LOOP_READ_BUFFER);
+        if (n == -EAGAIN)
             return;
         if (n <= 0) {
-            conn_fail(b, c, n < 0 ? -errno : 0, n == 0 ? "the server closed the connection" : NULL);
+            conn_fail(b, c, (int)n, n == 0 ? "the server closed the connection" : NULL);
             return;
         }
-        conn_scan(b, c, buf, (size_t)n, batch_now(b));
+        conn_scan(b, c, buf, (size_t)n, bench_batch_now(&b->clock));
         if ((size_t)n < SK_LOOP_READ_BUFFER)
             return;
     }
@@ -328,9 +265,7 @@ static void conn_read(chat_bench *b, chat_conn *c)
 
 static void conn_close(chat_bench *b, chat_conn *c)
 {
-    if (c->io.active)
-        sk_io_stop(b->loop, &c->io);
-    sk_sock_close(&c->sock);
+    bench_socket_close(&c->sock, &c->io, b->loop);
     c->state = CONN_CLOSED;
 }
 
@@ -355,9 +290,7 @@ static void connect_failed(chat_bench *b, chat_conn *c, int err)
     conn_close(b, c);
     if (b->status == 0) {
         char where[SK_ADDRSTRLEN];
-        if (sk_sockaddr_format((const struct sockaddr *)&b->addr.ss, b->addr.len, where,
-                               sizeof where) < 0)
-            snprintf(where, sizeof where, "(address)");
+        bench_socket_address(&b->addr, where, sizeof where);
         print_error(b, "%s: %s", where, sk_strerror(err));
         b->status = err;
     }
@@ -413,17 +346,12 @@ static void connect_next(chat_bench *b)
     while (b->pending < MAX_PENDING && b->next_connect < (unsigned)b->cfg->conns &&
            b->phase == PHASE_CONNECTING) {
         chat_conn *c = &b->conns[b->next_connect++];
-        int rc = sk_sock_open(&c->sock, b->addr.ss.ss_family, SOCK_STREAM);
-        if (rc < 0) {
+        int rc = bench_socket_connect(&c->sock, &c->io, &b->addr, on_conn_io, c);
+        if (c->sock.fd < 0) {
             connect_failed(b, c, rc);
             return;
         }
-        c->sock.timeout_ms = 0;
-        if (b->addr.ss.ss_family != AF_UNIX)
-            sk_sock_set_nodelay(&c->sock, true);
-        sk_io_init(&c->io, c->sock.fd, on_conn_io, c);
         b->pending++;
-        rc = sk_sock_connect_ex(&c->sock, &b->addr);
         if (rc == 0) {
             connect_done(b, c);
             continue;
@@ -448,9 +376,8 @@ static void pacer_arm(chat_bench *b, int64_t now);
  * count whole ms from its cached time: the callback checks the clock). */
 static void phase_arm(chat_bench *b, int64_t now, int64_t end_ns)
 {
-    int64_t ms = (end_ns - now + 999999) / 1000000;
     b->phase_end_ns = end_ns;
-    if (sk_timer_start(b->loop, &b->phase_timer, ms < 1 ? 1 : ms, 0) < 0) {
+    if (sk_timer_start(b->loop, &b->phase_timer, bench_timer_ms(now, end_ns), 0) < 0) {
         b->status = -ENOMEM;
         run_end(b);
     }
@@ -465,7 +392,7 @@ static void run_end(chat_bench *b)
 {
     if (b->phase == PHASE_DONE)
         return;
-    int64_t now = clock_ns();
+    int64_t now = bench_clock_ns();
     if (b->phase == PHASE_MEASURE) {
         b->res->elapsed_s = (double)(now - b->measure_start_ns) / 1e9;
         b->measure_end = b->sent;
@@ -496,7 +423,7 @@ static void greeted(chat_bench *b, chat_conn *c)
 static void settle_start(chat_bench *b)
 {
     b->phase = PHASE_SETTLING;
-    phase_arm(b, clock_ns(), clock_ns() + per_client_ms(b, SETTLE_BASE_MS) * 1000000);
+    phase_arm(b, bench_clock_ns(), bench_clock_ns() + per_client_ms(b, SETTLE_BASE_MS) * 1000000);
     sync_say(b);
 }
 
@@ -524,7 +451,7 @@ static void measure_start(chat_bench *b, int64_t now)
 /* The room is settled: start saying messages. */
 static void warmup_start(chat_bench *b)
 {
-    int64_t now = clock_ns();
+    int64_t now = bench_clock_ns();
     b->res->settle_s = (double)(now - b->start_ns) / 1e9;
     b->schedule_start_ns = now;
     b->phase = PHASE_WARMUP;
@@ -548,8 +475,7 @@ static void drain_start(chat_bench *b, int64_t now)
     b->res->elapsed_s = (double)(now - b->measure_start_ns) / 1e9;
     b->measure_end = b->sent;
     b->phase = PHASE_DRAIN;
-    if (b->pacer_fd >= 0 && b->pacer_io.active)
-        sk_io_stop(b->loop, &b->pacer_io);
+    bench_pacer_stop(&b->pacer, b->loop);
     if (b->outstanding == 0)
         run_end(b);
     else
@@ -560,7 +486,7 @@ static void on_phase_timer(sk_loop *loop, sk_timer *t)
 {
     chat_bench *b = t->data;
     (void)loop;
-    int64_t now = clock_ns();
+    int64_t now = bench_clock_ns();
     if (b->phase != PHASE_DONE && now < b->phase_end_ns) {
         phase_arm(b, now, b->phase_end_ns);
         return;
@@ -614,17 +540,12 @@ static void pacer_run(chat_bench *b, int64_t now)
     }
 }
 
-/* Wake at the next message's time, no sooner than PACER_MIN_NS from now. */
+/* Wake at the next message's time. */
 static void pacer_arm(chat_bench *b, int64_t now)
 {
-    int64_t next = due_ns(b, b->sent);
-    if (next < now + PACER_MIN_NS)
-        next = now + PACER_MIN_NS;
-    struct itimerspec its = {
-        .it_value = {.tv_sec = next / 1000000000, .tv_nsec = next % 1000000000},
-    };
-    if (timerfd_settime(b->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
-        print_error(b, "pacer timer: %s", sk_strerror(-errno));
+    int rc = bench_pacer_arm(&b->pacer, due_ns(b, b->sent), now);
+    if (rc < 0) {
+        print_error(b, "pacer timer: %s", sk_strerror(rc));
         b->res->errors++;
         run_end(b);
     }
@@ -633,29 +554,19 @@ static void pacer_arm(chat_bench *b, int64_t now)
 static void on_pacer(sk_loop *loop, sk_io *io, unsigned events)
 {
     chat_bench *b = io->data;
-    uint64_t expirations;
     (void)loop;
     (void)events;
-    if (read(b->pacer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+    if (!bench_pacer_consume(&b->pacer))
         return;
     if (b->phase != PHASE_WARMUP && b->phase != PHASE_MEASURE)
         return;
-    int64_t now = batch_now(b);
+    int64_t now = bench_batch_now(&b->clock);
     pacer_run(b, now);
     if (b->phase == PHASE_WARMUP || b->phase == PHASE_MEASURE)
         pacer_arm(b, now);
 }
 
 /* ---- setup, results, teardown ------------------------------------------------ */
-
-static int pacer_open(chat_bench *b)
-{
-    b->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (b->pacer_fd < 0)
-        return -errno;
-    sk_io_init(&b->pacer_io, b->pacer_fd, on_pacer, b);
-    return sk_io_start(b->loop, &b->pacer_io, SK_POLLIN);
-}
 
 static int bench_alloc(chat_bench *b)
 {
@@ -688,12 +599,12 @@ static int bench_setup(chat_bench *b)
     if (rc == 0)
         rc = sk_loop_create(&b->loop, sk_selector_default());
     if (rc == 0 && b->cfg->rate > 0)
-        rc = pacer_open(b);
+        rc = bench_pacer_open(&b->pacer, b->loop, on_pacer, b);
     if (rc < 0) {
         print_error(b, "cannot start: %s", sk_strerror(rc));
         return rc;
     }
-    sk_defer_init(&b->now_expire, now_expire, b);
+    bench_batch_clock_init(&b->clock, b->loop);
     sk_timer_init(&b->phase_timer, on_phase_timer, b);
     b->sigint_on = sk_signal_start(b->loop, &b->sigint, SIGINT, on_sigint, b) == 0;
     return 0;
@@ -719,11 +630,7 @@ static void bench_teardown(chat_bench *b)
         free(b->conns[i].out);
     }
     if (b->loop) {
-        if (b->pacer_fd >= 0) {
-            if (b->pacer_io.active)
-                sk_io_stop(b->loop, &b->pacer_io);
-            close(b->pacer_fd);
-        }
+        bench_pacer_close(&b->pacer, b->loop);
         if (b->sigint_on)
             sk_signal_stop(b->loop, &b->sigint);
         sk_loop_destroy(b->loop);
@@ -737,10 +644,10 @@ int sk_chat_bench_run(const sk_chat_bench_config *cfg, sk_chat_bench_result *res
 {
     memset(res, 0, sizeof *res);
     sk_histogram_reset(&res->latency);
-    chat_bench b = {.cfg = cfg, .res = res, .phase = PHASE_CONNECTING, .pacer_fd = -1};
+    chat_bench b = {.cfg = cfg, .res = res, .phase = PHASE_CONNECTING, .pacer = {.fd = -1}};
     int rc = bench_setup(&b);
     if (rc == 0) {
-        b.start_ns = clock_ns();
+        b.start_ns = bench_clock_ns();
         phase_arm(&b, b.start_ns, b.start_ns + per_client_ms(&b, CONNECT_BASE_MS) * 1000000);
         connect_next(&b);
         if (b.phase != PHASE_DONE && (rc = sk_loop_run(b.loop)) < 0)

@@ -10,14 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sockkit/error.h"
 #include "sockkit/loop.h"
 #include "sockkit/sock.h"
+#include "bench_clock.h"
+#include "bench_pacer.h"
+#include "bench_socket.h"
 
 /* Limit for connecting every connection, milliseconds. */
 #define CONNECT_DEADLINE_MS 10000
@@ -31,9 +32,6 @@
 #define READS_PER_CALLBACK 4
 /* Addresses tried per connection, in resolver order. */
 #define MAX_ADDRS 8
-/* Open loop: the pacer wakes at most this often, ns (above 20,000
- * requests/s a wake-up sends every request that has become due). */
-#define PACER_MIN_NS 50000
 /* Error messages printed during the run before they are only counted. */
 #define MAX_MESSAGES 5
 
@@ -89,9 +87,7 @@ typedef struct bench {
     int open;              /* connections open */
     unsigned messages;     /* run-time error messages printed */
     /* time */
-    int64_t now_ns;
-    bool now_valid;
-    sk_defer now_expire;
+    bench_batch_clock clock; /* the time of a batch of I/O callbacks */
     int64_t measure_start_ns;
     int64_t phase_end_ns;  /* when the warmup or the measurement ends */
     int64_t tick_ns;
@@ -105,42 +101,13 @@ typedef struct bench {
     unsigned send_count;
     /* handles */
     sk_timer phase_timer, progress_timer, retry_timer;
-    int pacer_fd;          /* open loop: a timerfd, -1 when not open */
-    sk_io pacer_io;
+    bench_pacer pacer;     /* open loop */
     sk_signal sigint;
     bool sigint_on;
 } bench;
 
 static void conn_fail(bench *b, bench_conn *c, int err, const char *what);
 static void run_end(bench *b, int64_t now);
-
-/* ---- time ------------------------------------------------------------ */
-
-static int64_t clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void now_expire(sk_loop *loop, sk_defer *d)
-{
-    (void)loop;
-    ((bench *)d->data)->now_valid = false;
-}
-
-/* The time of this batch of I/O callbacks: read once, forgotten by a
- * deferred callback after the batch. Timer callbacks, which run before
- * the wait, use clock_ns() instead. */
-static int64_t batch_now(bench *b)
-{
-    if (!b->now_valid) {
-        b->now_ns = clock_ns();
-        b->now_valid = true;
-        sk_defer_queue(b->loop, &b->now_expire);
-    }
-    return b->now_ns;
-}
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -323,14 +290,11 @@ static bool conn_read(bench *b, bench_conn *c, int64_t now)
 {
     uint8_t *buf = sk_loop_read_buffer(b->loop);
     for (int i = 0; i < READS_PER_CALLBACK; i++) {
-        ssize_t n;
-        do
-            n = recv(c->sock.fd, buf, SK_LOOP_READ_BUFFER, MSG_DONTWAIT);
-        while (n < 0 && errno == EINTR);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        ssize_t n = bench_socket_recv(c->sock.fd, buf, SK_LOOP_READ_BUFFER);
+        if (n == -EAGAIN)
             return true;
         if (n <= 0) {
-            conn_fail(b, c, n < 0 ? -errno : 0, n == 0 ? "the server closed the connection" : NULL);
+            conn_fail(b, c, (int)n, n == 0 ? "the server closed the connection" : NULL);
             return false;
         }
         if (!conn_verify(b, c, buf, (size_t)n, now))
@@ -345,7 +309,7 @@ static void conn_on_io(bench *b, bench_conn *c, unsigned events)
 {
     if (b->phase == PHASE_DONE)
         return;
-    int64_t now = batch_now(b);
+    int64_t now = bench_batch_now(&b->clock);
     if ((events & (SK_POLLIN | SK_POLLERR | SK_POLLHUP)) && !conn_read(b, c, now))
         return;
     if (b->phase == PHASE_CONNECTING)
@@ -360,9 +324,7 @@ static void conn_close(bench *b, bench_conn *c)
 {
     if (c->state == CONN_RETRY)
         b->retrying--;
-    if (c->io.active)
-        sk_io_stop(b->loop, &c->io);
-    sk_sock_close(&c->sock);
+    bench_socket_close(&c->sock, &c->io, b->loop);
     c->state = CONN_CLOSED;
 }
 
@@ -380,7 +342,7 @@ static void conn_fail(bench *b, bench_conn *c, int err, const char *what)
             print_error(b, "connection %u: %s", c->index, what ? what : sk_strerror(err));
     }
     if (b->open == 0 && b->phase != PHASE_CONNECTING && b->phase != PHASE_DONE)
-        run_end(b, clock_ns());
+        run_end(b, bench_clock_ns());
 }
 
 static void on_conn_io(sk_loop *loop, sk_io *io, unsigned events);
@@ -417,8 +379,7 @@ static void connect_failed(bench *b, bench_conn *c, int err)
     if (b->connect_failures++ == 0) {
         char where[SK_ADDRSTRLEN];
         const sk_sockaddr *a = &b->addrs[c->addr_index < b->naddrs ? c->addr_index : b->naddrs - 1];
-        if (sk_sockaddr_format((const struct sockaddr *)&a->ss, a->len, where, sizeof where) < 0)
-            snprintf(where, sizeof where, "(address)");
+        bench_socket_address(a, where, sizeof where);
         print_error(b, "%s: %s", where, sk_strerror(err));
         b->status = err;
     }
@@ -451,17 +412,11 @@ static void connect_result(bench *b, bench_conn *c, int rc)
 /* Open a non-blocking socket and start connecting it. */
 static void connect_start(bench *b, bench_conn *c)
 {
-    const sk_sockaddr *a = &b->addrs[c->addr_index];
-    int rc = sk_sock_open(&c->sock, a->ss.ss_family, SOCK_STREAM);
-    if (rc < 0) {
+    int rc = bench_socket_connect(&c->sock, &c->io, &b->addrs[c->addr_index], on_conn_io, c);
+    if (c->sock.fd < 0)
         connect_failed(b, c, rc);
-        return;
-    }
-    c->sock.timeout_ms = 0;
-    if (a->ss.ss_family != AF_UNIX)
-        sk_sock_set_nodelay(&c->sock, true);
-    sk_io_init(&c->io, c->sock.fd, on_conn_io, c);
-    connect_result(b, c, sk_sock_connect_ex(&c->sock, a));
+    else
+        connect_result(b, c, rc);
 }
 
 static void on_retry_timer(sk_loop *loop, sk_timer *t)
@@ -499,14 +454,12 @@ static void pacer_arm(bench *b, int64_t now);
 static void pacer_run(bench *b, int64_t now);
 static void progress_tick(bench *b, int64_t now);
 
-/* Arm the phase timer for the phase ending at end_ns. The loop's timers
- * count whole milliseconds from its cached time, which may lag: the timer
- * callback checks the clock and re-arms when it fired early. */
+/* Arm the phase timer for the phase ending at end_ns (the timer callback
+ * checks the clock and re-arms when it fired early). */
 static int phase_arm(bench *b, int64_t now, int64_t end_ns)
 {
-    int64_t ms = (end_ns - now + 999999) / 1000000;
     b->phase_end_ns = end_ns;
-    return sk_timer_start(b->loop, &b->phase_timer, ms < 1 ? 1 : ms, 0);
+    return sk_timer_start(b->loop, &b->phase_timer, bench_timer_ms(now, end_ns), 0);
 }
 
 static void run_end(bench *b, int64_t now)
@@ -536,7 +489,7 @@ static void measure_start(bench *b, int64_t now)
 /* Every connection is open: start sending. */
 static void run_start(bench *b)
 {
-    int64_t now = clock_ns();
+    int64_t now = bench_clock_ns();
     b->schedule_start_ns = now;
     b->phase = PHASE_WARMUP;
     if (b->cfg->warmup_ms > 0) {
@@ -584,7 +537,7 @@ static void on_phase_timer(sk_loop *loop, sk_timer *t)
 {
     bench *b = t->data;
     (void)loop;
-    int64_t now = clock_ns();
+    int64_t now = bench_clock_ns();
     if ((b->phase == PHASE_WARMUP || b->phase == PHASE_MEASURE) && now < b->phase_end_ns) {
         if (phase_arm(b, now, b->phase_end_ns) < 0)
             run_end(b, now);
@@ -621,7 +574,7 @@ static void on_progress_timer(sk_loop *loop, sk_timer *t)
     bench *b = t->data;
     (void)loop;
     if (b->phase == PHASE_MEASURE)
-        progress_tick(b, clock_ns());
+        progress_tick(b, bench_clock_ns());
 }
 
 static void on_sigint(sk_loop *loop, sk_signal *sig, int signum)
@@ -636,7 +589,7 @@ static void on_sigint(sk_loop *loop, sk_signal *sig, int signum)
         return;
     }
     b->res->interrupted = true;
-    run_end(b, clock_ns());
+    run_end(b, bench_clock_ns());
 }
 
 /* ---- open loop: the timetable ------------------------------------------ */
@@ -665,21 +618,14 @@ static void pacer_run(bench *b, int64_t now)
     b->send_count = 0;
 }
 
-/* Wake at the next request's intended time, but no sooner than
- * PACER_MIN_NS from now: a timerfd, absolute, in nanoseconds (the loop's
- * own timers count whole milliseconds, which would delay requests by up
- * to 1 ms and add that to their latency). */
+/* Wake at the next request's intended time. */
 static void pacer_arm(bench *b, int64_t now)
 {
     int64_t next = b->schedule_start_ns + (int64_t)((double)b->scheduled * b->ns_per_request);
-    if (next < now + PACER_MIN_NS)
-        next = now + PACER_MIN_NS;
-    struct itimerspec its = {
-        .it_value = {.tv_sec = next / 1000000000, .tv_nsec = next % 1000000000},
-    };
-    if (timerfd_settime(b->pacer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+    int rc = bench_pacer_arm(&b->pacer, next, now);
+    if (rc < 0) {
         if (message_allowed(b))
-            print_error(b, "pacer timer: %s", sk_strerror(-errno));
+            print_error(b, "pacer timer: %s", sk_strerror(rc));
         b->res->errors++;
         run_end(b, now);
     }
@@ -688,37 +634,16 @@ static void pacer_arm(bench *b, int64_t now)
 static void on_pacer(sk_loop *loop, sk_io *io, unsigned events)
 {
     bench *b = io->data;
-    uint64_t expirations;
     (void)loop;
     (void)events;
-    if (read(b->pacer_fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
+    if (!bench_pacer_consume(&b->pacer))
         return;
     if (b->phase != PHASE_WARMUP && b->phase != PHASE_MEASURE)
         return;
-    int64_t now = batch_now(b);
+    int64_t now = bench_batch_now(&b->clock);
     pacer_run(b, now);
     if (b->phase != PHASE_DONE)
         pacer_arm(b, now);
-}
-
-/* Open the pacer's timerfd and watch it. Returns 0 or -errno. */
-static int pacer_open(bench *b)
-{
-    b->pacer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (b->pacer_fd < 0)
-        return -errno;
-    sk_io_init(&b->pacer_io, b->pacer_fd, on_pacer, b);
-    return sk_io_start(b->loop, &b->pacer_io, SK_POLLIN);
-}
-
-static void pacer_close(bench *b)
-{
-    if (b->pacer_fd < 0)
-        return;
-    if (b->pacer_io.active)
-        sk_io_stop(b->loop, &b->pacer_io);
-    close(b->pacer_fd);
-    b->pacer_fd = -1;
 }
 
 /* ---- setup and teardown --------------------------------------------------- */
@@ -761,11 +686,11 @@ static int bench_setup(bench *b)
         print_error(b, "cannot start: %s", sk_strerror(rc));
         return rc;
     }
-    sk_defer_init(&b->now_expire, now_expire, b);
+    bench_batch_clock_init(&b->clock, b->loop);
     sk_timer_init(&b->phase_timer, on_phase_timer, b);
     sk_timer_init(&b->progress_timer, on_progress_timer, b);
     sk_timer_init(&b->retry_timer, on_retry_timer, b);
-    if (b->cfg->rate > 0 && (rc = pacer_open(b)) < 0) {
+    if (b->cfg->rate > 0 && (rc = bench_pacer_open(&b->pacer, b->loop, on_pacer, b)) < 0) {
         print_error(b, "cannot start the pacer: %s", sk_strerror(rc));
         return rc;
     }
@@ -779,7 +704,7 @@ static void bench_teardown(bench *b)
         if (b->conns[i].state != CONN_IDLE && b->conns[i].state != CONN_CLOSED)
             conn_close(b, &b->conns[i]);
     if (b->loop) {
-        pacer_close(b);
+        bench_pacer_close(&b->pacer, b->loop);
         if (b->sigint_on)
             sk_signal_stop(b->loop, &b->sigint);
         sk_loop_destroy(b->loop);
@@ -816,7 +741,7 @@ int sk_bench_run(const sk_bench_config *cfg, sk_bench_result *res)
 {
     memset(res, 0, sizeof *res);
     sk_histogram_reset(&res->latency);
-    bench b = {.cfg = cfg, .res = res, .phase = PHASE_CONNECTING, .pacer_fd = -1};
+    bench b = {.cfg = cfg, .res = res, .phase = PHASE_CONNECTING, .pacer = {.fd = -1}};
     int rc = bench_setup(&b);
     if (rc == 0)
         rc = bench_loop(&b);

@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "send_queue.h"
+
 /* Reads per call before giving the other side of the session a turn. */
 #define READS_PER_CALL 16
 
@@ -28,19 +30,7 @@ void chat_client_free(chat_client *s)
 
 int chat_client_queue(chat_client *s, const char *data, size_t len)
 {
-    if (s->out_len + len > s->out_cap) {
-        size_t cap = s->out_cap ? s->out_cap : 4096;
-        while (cap < s->out_len + len)
-            cap *= 2;
-        char *p = realloc(s->out, cap);
-        if (p == NULL)
-            return -ENOMEM;
-        s->out = p;
-        s->out_cap = cap;
-    }
-    memcpy(s->out + s->out_len, data, len);
-    s->out_len += len;
-    return 0;
+    return send_queue_append(&s->out, &s->out_len, &s->out_cap, data, len);
 }
 
 int chat_client_queue_line(chat_client *s, const char *text)
@@ -51,22 +41,7 @@ int chat_client_queue_line(chat_client *s, const char *text)
 
 int chat_client_flush(chat_client *s)
 {
-    size_t done = 0;
-    while (done < s->out_len) {
-        ssize_t n = send(s->fd, s->out + done, s->out_len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0)
-            return -errno;
-        done += (size_t)n;
-    }
-    if (done > 0) {
-        memmove(s->out, s->out + done, s->out_len - done);
-        s->out_len -= done;
-    }
-    return 0;
+    return send_queue_flush(s->fd, s->out, &s->out_len);
 }
 
 int chat_client_shutdown_write(chat_client *s)

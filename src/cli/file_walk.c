@@ -12,35 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Names of one directory, sorted. */
-typedef struct name_list {
-    char **v;
-    size_t n, cap;
-} name_list;
-
-static void names_free(name_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    *l = (name_list){0};
-}
-
-static int names_push(name_list *l, const char *name)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    if (!(l->v[l->n] = strdup(name)))
-        return -ENOMEM;
-    l->n++;
-    return 0;
-}
+#include "name_list.h"
 
 static int compare_names(const void *a, const void *b)
 {
@@ -48,7 +20,7 @@ static int compare_names(const void *a, const void *b)
 }
 
 /* The names in directory path except . and .., sorted. Returns 0 or -errno. */
-static int read_names(const char *path, name_list *out)
+static int read_names(const char *path, sk_name_list *out)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -64,14 +36,14 @@ static int read_names(const char *path, name_list *out)
     errno = 0;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            rc = names_push(out, e->d_name);
+            rc = sk_name_list_push(out, e->d_name);
         errno = 0;
     }
     if (rc == 0 && errno)
         rc = -errno;
     closedir(d);
     if (rc < 0)
-        names_free(out);
+        sk_name_list_free(out);
     else if (out->n > 1)
         qsort(out->v, out->n, sizeof *out->v, compare_names);
     return rc;
@@ -171,7 +143,7 @@ static int walk(const char *path, const char *name, bool listed, sk_local_list *
 /* Walk the contents of directory path (named name remotely). */
 static int walk_children(const char *path, const char *name, sk_local_list *out)
 {
-    name_list names = {0};
+    sk_name_list names = {0};
     int rc = read_names(path, &names);
     if (rc < 0) {
         if (rc == -ENOMEM)
@@ -192,7 +164,7 @@ static int walk_children(const char *path, const char *name, sk_local_list *out)
         free(child_path);
         free(child_name);
     }
-    names_free(&names);
+    sk_name_list_free(&names);
     return rc;
 }
 

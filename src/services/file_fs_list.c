@@ -9,6 +9,7 @@
 
 #include "file_fs.h"
 #include "file_names.h"
+#include "name_list.h"
 
 enum { PATH_BUF = SK_NAME_MAX + 16, LINK_MAX_TEXT = 4096 };
 
@@ -83,31 +84,9 @@ static sk_file_entry *list_push(entry_list *l)
     return &l->v[l->n];
 }
 
-/* A growable stack of directory names still to read. */
-typedef struct name_stack {
-    char **v;
-    size_t n, cap;
-} name_stack;
-
-static int stack_push(name_stack *s, const char *name)
-{
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        char **v = realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
-    if (!(s->v[s->n] = strdup(name)))
-        return -ENOMEM;
-    s->n++;
-    return 0;
-}
-
 /* Add one directory entry (d_name of dirfd, inside directory dir). */
 static int list_one(int dirfd, const char *dir, const char *d_name, bool recursive,
-                    entry_list *out, name_stack *todo)
+                    entry_list *out, sk_name_list *todo)
 {
     char name[PATH_BUF];
     if (sk_file_name_join(dir, d_name, name, sizeof name) < 0 ||
@@ -132,11 +111,11 @@ static int list_one(int dirfd, const char *dir, const char *d_name, bool recursi
         return 0;
     }
     out->n++;
-    return type == SK_FTYPE_DIR && recursive ? stack_push(todo, name) : 0;
+    return type == SK_FTYPE_DIR && recursive ? sk_name_list_push(todo, name) : 0;
 }
 
 /* Read directory dir (beneath root) into out. */
-static int list_dir(int root, const char *dir, bool recursive, entry_list *out, name_stack *todo)
+static int list_dir(int root, const char *dir, bool recursive, entry_list *out, sk_name_list *todo)
 {
     int fd = sk_fs_open(root, dir, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0)
@@ -172,8 +151,8 @@ static int entry_cmp(const void *a, const void *b)
 /* Walk the directory name (already known to be one) into out. */
 static int list_tree(int root, const char *name, bool recursive, entry_list *out)
 {
-    name_stack todo = {0};
-    int rc = stack_push(&todo, name);
+    sk_name_list todo = {0};
+    int rc = sk_name_list_push(&todo, name);
     for (bool top = true; rc == 0 && todo.n > 0; top = false) {
         char *dir = todo.v[--todo.n];
         rc = list_dir(root, dir, recursive, out, &todo);
@@ -181,9 +160,7 @@ static int list_tree(int root, const char *name, bool recursive, entry_list *out
             rc = 0; /* a subdirectory removed meanwhile */
         free(dir);
     }
-    for (size_t i = 0; i < todo.n; i++)
-        free(todo.v[i]);
-    free(todo.v);
+    sk_name_list_free(&todo);
     return rc;
 }
 

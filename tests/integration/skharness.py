@@ -1,6 +1,7 @@
 """Shared helpers for the integration tests: start `sk serve`, read the
 endpoints it prints, and stop it; start the example servers; the seeds'
 client and other socket helpers. Every wait here is bounded."""
+import json
 import os
 import re
 import resource
@@ -72,13 +73,19 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def proc_rss_bytes(pid):
-    """Resident set size of a process, from /proc/PID/status (VmRSS)."""
+def proc_status_kib(pid, field):
+    """A size field of /proc/PID/status in KiB ("VmRSS", "VmHWM", ...), or
+    None when the process has none (a zombie)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return None
+
+
+def proc_rss_bytes(pid):
+    """Resident set size of a process, from /proc/PID/status (VmRSS)."""
+    return (proc_status_kib(pid, "VmRSS") or 0) * 1024
 
 
 def wait_for(predicate, timeout=10, step=0.05):
@@ -91,6 +98,18 @@ def wait_for(predicate, timeout=10, step=0.05):
             return value
         time.sleep(step)
     return predicate()
+
+
+def bench_report(testcase, result):
+    """The JSON report of a finished `sk bench ... --json` run (a
+    CompletedProcess): asserts exit status 0 and latency percentiles that
+    are all there and in order; returns the report."""
+    testcase.assertEqual(result.returncode, 0, result.stderr.decode())
+    report = json.loads(result.stdout)
+    lat = report["latency_us"]
+    testcase.assertEqual(set(lat), {"p50", "p90", "p99", "p999", "max"})
+    testcase.assertTrue(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat)
+    return report
 
 
 def stop_process(proc, timeout=15):

@@ -12,11 +12,10 @@ import tempfile
 import threading
 import unittest
 
-from skharness import Server, run_sk
+from skharness import Server, bench_report, run_sk
 
 JSON_KEYS = {"endpoint", "conns", "size", "pipeline", "rate", "duration_s", "round_trips",
              "round_trips_per_s", "mb_per_s", "latency_us", "errors", "mismatches"}
-LATENCY_KEYS = {"p50", "p90", "p99", "p999", "max"}
 
 
 def bench(*args, timeout=60):
@@ -27,16 +26,11 @@ def bench(*args, timeout=60):
 
 def bench_json(testcase, *args):
     """Run with --json; assert exit 0 and a well-formed report; return it."""
-    r = bench(*args, "--json")
-    testcase.assertEqual(r.returncode, 0, r.stderr.decode())
-    report = json.loads(r.stdout)
+    report = bench_report(testcase, bench(*args, "--json"))
     testcase.assertEqual(set(report), JSON_KEYS)
-    testcase.assertEqual(set(report["latency_us"]), LATENCY_KEYS)
     testcase.assertGreater(report["round_trips"], 0)
     testcase.assertEqual(report["mismatches"], 0)
     testcase.assertEqual(report["errors"], 0)
-    lat = report["latency_us"]
-    testcase.assertTrue(0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p999"] <= lat["max"], lat)
     return report
 
 

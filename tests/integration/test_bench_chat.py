@@ -2,35 +2,29 @@
 closed loop, and against `ncat --chat` (which does not echo: --no-echo).
 Asserts only that a run completes and reports its numbers (no timing
 assertions), plus the usage errors."""
-import json
 import shutil
 import socket
 import subprocess
 import time
 import unittest
 
-from skharness import Server, run_sk
+from skharness import Server, bench_report, run_sk
 
 KEYS = {"workload", "endpoint", "conns", "size", "rate", "window", "no_echo", "settle_s",
         "duration_s", "messages", "deliveries", "deliveries_per_s", "owed", "missing",
         "latency_us", "errors"}
-LATENCY_KEYS = {"p50", "p90", "p99", "p999", "max"}
 
 
 def chat_bench(testcase, endpoint, *args):
     r = run_sk("bench", "--workload", "chat", endpoint, "--duration", "0.5", "--warmup", "0",
                "--json", *args, timeout=60)
-    testcase.assertEqual(r.returncode, 0, r.stderr.decode())
-    report = json.loads(r.stdout)
+    report = bench_report(testcase, r)
     testcase.assertEqual(set(report), KEYS)
-    testcase.assertEqual(set(report["latency_us"]), LATENCY_KEYS)
     testcase.assertGreater(report["messages"], 0)
     testcase.assertGreater(report["deliveries"], 0)
     testcase.assertGreater(report["deliveries_per_s"], 0)
     testcase.assertEqual(report["missing"], 0)
     testcase.assertEqual(report["errors"], 0)
-    lat = report["latency_us"]
-    testcase.assertTrue(0 < lat["p50"] <= lat["p99"] <= lat["max"], lat)
     return report
 
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from skharness import SK_BIN, Server, run_sk
+from skharness import SK_BIN, Server, run_sk, wait_for
 
 WAIT = 10  # seconds for anything expected to happen
 STAMP = r"\[\d\d:\d\d:\d\d\] "
@@ -67,16 +67,6 @@ def stop(proc):
     if proc.poll() is None:
         proc.kill()
     proc.communicate(timeout=WAIT)
-
-
-def wait_for(predicate, timeout=WAIT, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
 
 
 @unittest.skipUnless(shutil.which("tmux"), "tmux is not installed")

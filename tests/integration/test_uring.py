@@ -17,7 +17,7 @@ import unittest
 
 import skharness
 from fileproto import FileClient, sha256_hex
-from skharness import Server, run_sk
+from skharness import Server, proc_status_kib, recv_exact, run_sk, seed_tcp_client
 
 # A thousand clients in this process, as many connections in the server
 # (which inherits the limit).
@@ -41,31 +41,9 @@ def uring_server(*args, **kw):
         raise
 
 
-def seed_tcp_client(addr, payload=b"hello world", family=socket.AF_INET):
-    # The seeds' client: socket(), connect(), send(), recv(1024), close().
-    sk = socket.socket(family, socket.SOCK_STREAM)
-    sk.settimeout(10)
-    sk.connect(addr)
-    sk.send(payload)
-    data = b""
-    while len(data) < len(payload):
-        chunk = sk.recv(1024)
-        if not chunk:
-            break
-        data += chunk
-    sk.close()
-    return data
-
-
 def round_trip(sock, payload):
     sock.sendall(payload)
-    data = b""
-    while len(data) < len(payload):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
+    return recv_exact(sock, len(payload))
 
 
 def closed_by_server(sock, timeout):
@@ -79,12 +57,15 @@ def closed_by_server(sock, timeout):
         return False
 
 
+def vm_kib(pid, field):
+    kib = proc_status_kib(pid, field)
+    if kib is None:
+        raise AssertionError("no %s for pid %d" % (field, pid))
+    return kib
+
+
 def vm_rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS for pid %d" % pid)
+    return vm_kib(pid, "VmRSS")
 
 
 def many_clients_echo(addr, nclients, size, deadline_s):
@@ -349,11 +330,7 @@ class UringLifecycle(unittest.TestCase):
 
 
 def vm_hwm_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmHWM for pid %d" % pid)
+    return vm_kib(pid, "VmHWM")
 
 
 def open_fds(pid):

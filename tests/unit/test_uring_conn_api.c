@@ -28,6 +28,7 @@
 #include "sockkit/addr.h"
 #include "sockkit/server.h"
 #include "sockkit/service.h"
+#include "server_fixture.h"
 
 enum { WAIT_MS = 10000, MiB = 1024 * 1024, BIG = 32 * MiB, MAX_CONNS = 64 };
 
@@ -286,20 +287,10 @@ static bool start_server(fixture *f, enum mode mode, int workers)
     f->service = test_service;
     f->service.context = &f->w;
     sk_server_config cfg = {.model = SK_MODEL_URING, .workers = workers, .log = log_line, .log_user = &f->w};
-    assert_int_equal(sk_server_create(&f->srv, &cfg), 0);
-    sk_endpoint ep;
-    assert_int_equal(sk_endpoint_parse("tcp:127.0.0.1:0", &ep, NULL, 0), 0);
-    assert_true(sk_server_add_listener(f->srv, &f->service, &ep, SOCK_STREAM, NULL, 0) >= 0);
-    int rc = sk_server_start(f->srv);
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EACCES) {
-        sk_server_destroy(f->srv);
-        f->srv = NULL;
+    int rc = loopback_server_start(&f->srv, &cfg, &f->service, &f->addr);
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EACCES)
         return false;
-    }
     assert_int_equal(rc, 0);
-    sk_sockaddr sa;
-    assert_int_equal(sk_server_listener_address(f->srv, 0, &sa), 0);
-    memcpy(&f->addr, &sa.ss, sizeof f->addr);
     return true;
 }
 
@@ -336,56 +327,9 @@ static int teardown(void **st)
 
 /* ---- the client and the waker ---------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void set_rcvtimeo(int fd, int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
 static int client_connect(const fixture *f)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    set_rcvtimeo(fd, WAIT_MS);
-    assert_int_equal(connect(fd, (const struct sockaddr *)&f->addr, sizeof f->addr), 0);
-    return fd;
-}
-
-static void client_send(int fd, const char *text)
-{
-    size_t len = strlen(text);
-    assert_int_equal(send(fd, text, len, MSG_NOSIGNAL), (ssize_t)len);
-}
-
-static size_t read_exactly(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = recv(fd, (char *)buf + got, len - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return got;
-}
-
-static void expect_text(int fd, const char *text)
-{
-    char buf[128] = {0};
-    size_t len = strlen(text);
-    assert_true(len < sizeof buf);
-    assert_int_equal(read_exactly(fd, buf, len), len);
-    assert_string_equal(buf, text);
+    return loopback_connect(&f->addr, WAIT_MS);
 }
 
 /* Whether the server closes fd (EOF or reset) within the receive timeout,
@@ -409,9 +353,9 @@ static bool closed_by_server(int fd)
 static sk_conn *wait_conn(world *w)
 {
     sk_conn *c = NULL;
-    int64_t end = now_ms() + WAIT_MS;
+    int64_t end = monotonic_ms() + WAIT_MS;
     pthread_mutex_lock(&w->lock);
-    while (!c && now_ms() < end) {
+    while (!c && monotonic_ms() < end) {
         for (int i = 0; i < MAX_CONNS && !c; i++)
             c = w->conns[i];
         if (!c) {
@@ -468,7 +412,7 @@ static void test_wake_from_another_thread(void **st)
     int fd = client_connect(f);
     wait_conn(&f->w);
     assert_int_equal(wake_all(&f->w), 0);
-    expect_text(fd, "woken 1\nwoken 2\nwoken 3\n");
+    loopback_expect(fd, "woken 1\nwoken 2\nwoken 3\n");
     assert_false(atomic_load(&f->w.wake_off_thread));
     assert_int_equal(atomic_load(&f->w.wakes), 3);
     close(fd);
@@ -482,17 +426,17 @@ static void test_wakes_coalesce(void **st)
     START_OR_SKIP(f, MODE_COALESCE, 0);
     int fd = client_connect(f);
     wait_conn(&f->w);
-    client_send(fd, "B");
+    loopback_send(fd, "B");
     assert_true(wait_flag(&f->w.ring_blocked)); /* the ring's thread is in on_data */
     for (int i = 0; i < 10000; i++)
         assert_int_equal(wake_all(&f->w), 0);
     atomic_store(&f->w.release_ring, true);
-    expect_text(fd, "Bw\n");
-    client_send(fd, "x"); /* a round trip: any further on_wake would come first */
-    expect_text(fd, "x");
+    loopback_expect(fd, "Bw\n");
+    loopback_send(fd, "x"); /* a round trip: any further on_wake would come first */
+    loopback_expect(fd, "x");
     assert_int_equal(atomic_load(&f->w.wakes), 1);
     assert_int_equal(wake_all(&f->w), 0); /* and a later wake runs it again */
-    expect_text(fd, "w\n");
+    loopback_expect(fd, "w\n");
     assert_int_equal(atomic_load(&f->w.wakes), 2);
     close(fd);
 }
@@ -511,7 +455,7 @@ static void test_pause_holds_input_until_resume(void **st)
     assert_non_null(block);
     uint64_t sent = 0;
     bool stalled = false;
-    set_rcvtimeo(fd, 500); /* a send that waits this long: the peer stopped reading */
+    loopback_set_timeouts(fd, 500); /* a send that waits this long: the peer stopped reading */
     while (sent < LIMIT && !stalled) {
         for (size_t i = 0; i < BLOCK; i++)
             block[i] = pattern(sent + i);
@@ -531,11 +475,11 @@ static void test_pause_holds_input_until_resume(void **st)
     assert_int_equal(atomic_load(&f->w.data_calls), calls); /* nothing delivered while paused */
     assert_true(atomic_load(&f->w.received) < sent);
     assert_int_equal(wake_all(&f->w), 0); /* on_wake resumes */
-    set_rcvtimeo(fd, WAIT_MS);
+    loopback_set_timeouts(fd, WAIT_MS);
     shutdown(fd, SHUT_WR);
     char expect[64];
     snprintf(expect, sizeof expect, "%llu 0\n", (unsigned long long)sent);
-    expect_text(fd, expect);
+    loopback_expect(fd, expect);
     assert_false(atomic_load(&f->w.data_while_paused));
     assert_true(closed_by_server(fd));
     close(fd);
@@ -549,23 +493,23 @@ static void test_set_timeout_closes(void **st)
     START_OR_SKIP(f, MODE_TIMEOUT, 0);
     int fd = client_connect(f);
     for (int i = 0; i < 4; i++) { /* 600 ms in all, renewed each 150 ms */
-        client_send(fd, "k");
-        expect_text(fd, "k");
+        loopback_send(fd, "k");
+        loopback_expect(fd, "k");
         usleep(150 * 1000);
     }
-    int64_t quiet = now_ms();
+    int64_t quiet = monotonic_ms();
     assert_true(closed_by_server(fd));
-    assert_true(now_ms() - quiet < 5000);
+    assert_true(monotonic_ms() - quiet < 5000);
     close(fd);
     assert_true(wait_log(&f->w, "(timeout)"));
     assert_false(log_has(&f->w, "(idle timeout)"));
 
     fd = client_connect(f);
-    client_send(fd, "cancel");
-    expect_text(fd, "cancel");
+    loopback_send(fd, "cancel");
+    loopback_expect(fd, "cancel");
     usleep(700 * 1000);
-    client_send(fd, "k"); /* still served */
-    expect_text(fd, "k");
+    loopback_send(fd, "k"); /* still served */
+    loopback_expect(fd, "k");
     close(fd);
     assert_int_equal(sk_server_shutdown(f->srv, 2000), 0);
 }
@@ -582,12 +526,12 @@ static void test_on_drain_after_large_write(void **st)
     assert_int_equal(atomic_load(&f->w.drains), 0);
     uint8_t *buf = malloc(BIG);
     assert_non_null(buf);
-    assert_int_equal(read_exactly(fd, buf, BIG), BIG);
+    assert_int_equal(loopback_read_exactly(fd, buf, BIG), BIG);
     for (size_t i = 0; i < BIG; i++)
         if (buf[i] != pattern(i))
             fail_msg("byte %zu differs", i);
     free(buf);
-    expect_text(fd, "END");
+    loopback_expect(fd, "END");
     assert_int_equal(atomic_load(&f->w.pending_at_open), BIG);
     assert_true(atomic_load(&f->w.pending_at_drain) <= SK_CONN_LOW_WATER);
     assert_true(wait_count(&f->w.drains, 2)); /* "END" left the queue too */
@@ -607,7 +551,7 @@ static void test_on_eof_keeps_connection_for_wake(void **st)
     usleep(100 * 1000);
     assert_int_equal(atomic_load(&f->w.closes), 0);
     assert_int_equal(wake_all(&f->w), 0);
-    expect_text(fd, "late\n");
+    loopback_expect(fd, "late\n");
     assert_true(closed_by_server(fd));
     close(fd);
 }
@@ -623,9 +567,9 @@ static void test_shutdown_ends_idle_waiting_connections(void **st)
     shutdown(a, SHUT_WR);
     shutdown(b, SHUT_WR);
     assert_true(wait_count(&f->w.eofs, 2));
-    int64_t t0 = now_ms();
+    int64_t t0 = monotonic_ms();
     assert_int_equal(sk_server_shutdown(f->srv, 100), 2);
-    assert_true(now_ms() - t0 < WAIT_MS);
+    assert_true(monotonic_ms() - t0 < WAIT_MS);
     assert_int_equal(atomic_load(&f->w.closes), 2);
     assert_true(closed_by_server(a));
     assert_true(closed_by_server(b));
@@ -666,7 +610,7 @@ static void test_wake_races_close(void **st)
             fds[i] = client_connect(f);
         for (int i = 0; i < AT_ONCE; i++) {
             char c;
-            assert_int_equal(read_exactly(fds[i], &c, 1), 1); /* woken at least once */
+            assert_int_equal(loopback_read_exactly(fds[i], &c, 1), 1); /* woken at least once */
             if ((round + i) % 2) {
                 struct linger lg = {.l_onoff = 1, .l_linger = 0};
                 setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &lg, sizeof lg); /* reset */
@@ -678,7 +622,7 @@ static void test_wake_races_close(void **st)
     /* and shutdown while the waker still runs */
     int last = client_connect(f);
     char c;
-    assert_int_equal(read_exactly(last, &c, 1), 1);
+    assert_int_equal(loopback_read_exactly(last, &c, 1), 1);
     assert_true(sk_server_shutdown(f->srv, 0) <= 1);
     atomic_store(&r.stop, true);
     pthread_join(t, NULL);

@@ -25,6 +25,7 @@
 #include "sockkit/addr.h"
 #include "sockkit/server.h"
 #include "sockkit/service.h"
+#include "server_fixture.h"
 
 enum { WAIT_S = 10, MiB = 1024 * 1024 };
 
@@ -142,20 +143,10 @@ static bool start_server(fixture *f)
     f->service = file_test_service;
     f->service.context = &f->job;
     sk_server_config cfg = {.model = SK_MODEL_URING};
-    assert_int_equal(sk_server_create(&f->srv, &cfg), 0);
-    sk_endpoint ep;
-    assert_int_equal(sk_endpoint_parse("tcp:127.0.0.1:0", &ep, NULL, 0), 0);
-    assert_true(sk_server_add_listener(f->srv, &f->service, &ep, SOCK_STREAM, NULL, 0) >= 0);
-    int rc = sk_server_start(f->srv);
-    if (rc == -ENOSYS || rc == -EPERM || rc == -EACCES) {
-        sk_server_destroy(f->srv);
-        f->srv = NULL;
+    int rc = loopback_server_start(&f->srv, &cfg, &f->service, &f->addr);
+    if (rc == -ENOSYS || rc == -EPERM || rc == -EACCES)
         return false;
-    }
     assert_int_equal(rc, 0);
-    sk_sockaddr sa;
-    assert_int_equal(sk_server_listener_address(f->srv, 0, &sa), 0);
-    memcpy(&f->addr, &sa.ss, sizeof f->addr);
     return true;
 }
 
@@ -194,35 +185,7 @@ static void stop_server_check_fds(fixture *f)
 
 static int client_connect(const fixture *f)
 {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    assert_true(fd >= 0);
-    struct timeval tv = {.tv_sec = WAIT_S};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    assert_int_equal(connect(fd, (const struct sockaddr *)&f->addr, sizeof f->addr), 0);
-    return fd;
-}
-
-static void client_send(int fd, const char *text)
-{
-    size_t len = strlen(text);
-    assert_int_equal(send(fd, text, len, MSG_NOSIGNAL), (ssize_t)len);
-}
-
-/* Read exactly len bytes (fewer only at EOF or on an error); returns how
- * many arrived. */
-static size_t read_exactly(int fd, uint8_t *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = recv(fd, buf + got, len - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    return got;
+    return loopback_connect(&f->addr, WAIT_S * 1000);
 }
 
 /* Read len bytes of the file range and check them against pattern(). */
@@ -232,21 +195,13 @@ static void expect_range(int fd, off_t offset, size_t len)
     assert_non_null(buf);
     for (size_t done = 0; done < len;) {
         size_t n = len - done < MiB ? len - done : MiB;
-        assert_int_equal(read_exactly(fd, buf, n), n);
+        assert_int_equal(loopback_read_exactly(fd, buf, n), n);
         for (size_t i = 0; i < n; i++)
             if (buf[i] != pattern((uint64_t)offset + done + i))
                 fail_msg("byte %zu of the range differs", done + i);
         done += n;
     }
     free(buf);
-}
-
-static void expect_text(int fd, const char *text)
-{
-    char buf[64];
-    size_t len = strlen(text);
-    assert_int_equal(read_exactly(fd, (uint8_t *)buf, len), len);
-    assert_memory_equal(buf, text, len);
 }
 
 /* Whether the server closes fd (EOF or reset) before more than max bytes
@@ -294,10 +249,10 @@ static void test_whole_file_between_writes(void **st)
     f->job.len = 100000;
     START_OR_SKIP(f);
     int fd = client_connect(f);
-    client_send(fd, "GET\n");
-    expect_text(fd, HEAD);
+    loopback_send(fd, "GET\n");
+    loopback_expect(fd, HEAD);
     expect_range(fd, 0, 100000);
-    expect_text(fd, TAIL);
+    loopback_expect(fd, TAIL);
     shutdown(fd, SHUT_WR);
     expect_eof(fd);
     close(fd);
@@ -315,13 +270,13 @@ static void test_ranges_keep_order(void **st)
     f->job.twice = true;
     START_OR_SKIP(f);
     int fd = client_connect(f);
-    client_send(fd, "GET\nGET\n");
+    loopback_send(fd, "GET\nGET\n");
     for (int i = 0; i < 2; i++) {
-        expect_text(fd, HEAD);
+        loopback_expect(fd, HEAD);
         expect_range(fd, 12345, 200001);
-        expect_text(fd, TAIL);
+        loopback_expect(fd, TAIL);
         expect_range(fd, 12345, 200001);
-        expect_text(fd, TAIL);
+        loopback_expect(fd, TAIL);
     }
     close(fd);
     stop_server_check_fds(f);
@@ -336,10 +291,10 @@ static void test_large_file(void **st)
     f->job.len = 50 * (size_t)MiB;
     START_OR_SKIP(f);
     int fd = client_connect(f);
-    client_send(fd, "GET\n");
-    expect_text(fd, HEAD);
+    loopback_send(fd, "GET\n");
+    loopback_expect(fd, HEAD);
     expect_range(fd, 0, 50 * (size_t)MiB);
-    expect_text(fd, TAIL);
+    loopback_expect(fd, TAIL);
     close(fd);
     stop_server_check_fds(f);
 }
@@ -354,8 +309,8 @@ static void test_short_file_closes(void **st)
     f->job.len = 501;
     START_OR_SKIP(f);
     int fd = client_connect(f);
-    client_send(fd, "GET\n");
-    expect_text(fd, HEAD);
+    loopback_send(fd, "GET\n");
+    loopback_expect(fd, HEAD);
     expect_eof(fd);
     close(fd);
     stop_server_check_fds(f);
@@ -371,7 +326,7 @@ static void test_file_truncated_after_queuing_closes(void **st)
     f->job.truncate_to = MiB;
     START_OR_SKIP(f);
     int fd = client_connect(f);
-    client_send(fd, "GET\n");
+    loopback_send(fd, "GET\n");
     size_t got;
     assert_true(closed_after(fd, strlen(HEAD) + 4 * (size_t)MiB, &got));
     assert_true(got < strlen(HEAD) + 4 * (size_t)MiB);
@@ -388,14 +343,14 @@ static void test_peer_leaves_mid_file(void **st)
     f->job.len = 50 * (size_t)MiB;
     START_OR_SKIP(f);
     int fd = client_connect(f);
-    client_send(fd, "GET\n");
-    expect_text(fd, HEAD);
+    loopback_send(fd, "GET\n");
+    loopback_expect(fd, HEAD);
     expect_range(fd, 0, MiB);
     close(fd);
     /* another client is served meanwhile, and leaves too */
     fd = client_connect(f);
-    client_send(fd, "GET\n");
-    expect_text(fd, HEAD);
+    loopback_send(fd, "GET\n");
+    loopback_expect(fd, HEAD);
     expect_range(fd, 0, 1000);
     close(fd);
     stop_server_check_fds(f);
