@@ -54,8 +54,7 @@ static void serve_usage(FILE *out)
             "          unix:/path, unix:@name. Port 0 picks an ephemeral port.\n"
             "\nservices:\n");
     for (size_t i = 0; i < n; i++)
-        if (all[i].service)
-            fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
+        fprintf(out, "  %-8s %s\n", all[i].service->name, all[i].default_endpoint);
     fprintf(out,
             "\noptions:\n"
             "  -m, --model M         concurrency model (default epoll): iterative, thread, fork,\n"
@@ -94,7 +93,7 @@ static void merge_options(struct option *out)
         out[n++] = core_options[i];
     for (size_t i = 0; i < sk_serve_extension_count; i++) {
         const sk_serve_extension *x = sk_serve_extensions[i];
-        for (const struct option *o = x ? x->options : NULL; o && o->name; o++)
+        for (const struct option *o = x->options; o->name; o++)
             if (n < MAX_OPTIONS - 1)
                 out[n++] = *o;
     }
@@ -107,7 +106,7 @@ static int extension_option(serve_services *ss, int code, const char *arg)
 {
     for (size_t i = 0; i < sk_serve_extension_count; i++) {
         const sk_serve_extension *x = sk_serve_extensions[i];
-        if (x && code >= x->code_base && code <= x->code_base + 255)
+        if (code >= x->code_base && code <= x->code_base + 255)
             return x->option(ss->state[i], code, arg);
     }
     return -2;
@@ -192,7 +191,7 @@ static const sk_serve_extension *extension_of(serve_services *ss, const char *na
 {
     for (size_t i = 0; i < sk_serve_extension_count; i++) {
         const sk_serve_extension *x = sk_serve_extensions[i];
-        if (x && !strcmp(x->service, name)) {
+        if (!strcmp(x->service, name)) {
             *state = ss->state[i];
             return x;
         }
@@ -224,7 +223,7 @@ static int services_init(serve_services *ss)
         const sk_serve_extension *x = sk_serve_extensions[i];
         if (i >= sizeof ss->state / sizeof ss->state[0])
             return -1;
-        if (x && !(ss->state[i] = calloc(1, x->state_size ? x->state_size : 1)))
+        if (!(ss->state[i] = calloc(1, x->state_size ? x->state_size : 1)))
             return -1;
     }
     return 0;
@@ -234,7 +233,7 @@ static void services_release(serve_services *ss)
 {
     for (size_t i = 0; i < sk_serve_extension_count; i++) {
         const sk_serve_extension *x = sk_serve_extensions[i];
-        if (x && ss->state[i] && x->release)
+        if (ss->state[i] && x->release)
             x->release(ss->state[i]);
         free(ss->state[i]);
     }
@@ -248,7 +247,7 @@ static int add_service_arg(sk_server *srv, serve_services *ss, const char *arg)
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), arg);
     const sk_service_entry *entry = sk_services_find(name);
-    if (!entry || !entry->service) {
+    if (!entry) {
         fprintf(stderr, "sk: serve: unknown service '%s' (try 'sk serve --help')\n", name);
         return -EINVAL;
     }
@@ -293,7 +292,7 @@ static int add_listeners(sk_server *srv, serve_services *ss, int nargs, char **a
     size_t n;
     const sk_service_entry *all = sk_services_all(&n);
     for (size_t i = 0; i < n; i++)
-        if (all[i].service && started_by_default(ss, all[i].service) &&
+        if (started_by_default(ss, all[i].service) &&
             add_service_arg(srv, ss, all[i].service->name) < 0)
             return -1;
     return 0;

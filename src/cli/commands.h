@@ -11,8 +11,7 @@ int sk_cmd_bench(int argc, char **argv);
 int sk_cmd_send(int argc, char **argv);
 int sk_cmd_get(int argc, char **argv);
 int sk_cmd_ls(int argc, char **argv);
-/* In files of their own; weak (NULL) until linked in. */
-int sk_cmd_chat(int argc, char **argv) __attribute__((weak));
-int sk_cmd_exec(int argc, char **argv) __attribute__((weak));
+int sk_cmd_chat(int argc, char **argv);
+int sk_cmd_exec(int argc, char **argv);
 
 #endif

@@ -27,8 +27,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: sk COMMAND [ARGS...]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (subcommands[i].run)
-            fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out, "\n'sk COMMAND --help' describes one command.\n");
 }
 
@@ -47,7 +46,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
-        if (subcommands[i].run && !strcmp(argv[1], subcommands[i].name))
+        if (!strcmp(argv[1], subcommands[i].name))
             return subcommands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "sk: unknown command '%s'\n", argv[1]);
     usage(stderr);

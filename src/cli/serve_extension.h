@@ -41,8 +41,7 @@ typedef struct sk_serve_extension {
     void (*release)(void *state);
 } sk_serve_extension;
 
-/* The extensions (serve_extensions.c): sk_serve_extension_count entries,
- * any of which may be NULL (a service not built in); skip those. */
+/* The extensions (serve_extensions.c): sk_serve_extension_count entries. */
 extern const sk_serve_extension *const sk_serve_extensions[];
 extern const size_t sk_serve_extension_count;
 

@@ -5,11 +5,10 @@
 #include "serve_extension.h"
 
 extern const sk_serve_extension sk_serve_file;
-extern const sk_serve_extension sk_serve_chat __attribute__((weak));
-extern const sk_serve_extension sk_serve_exec __attribute__((weak));
-extern const sk_serve_extension sk_serve_http __attribute__((weak));
+extern const sk_serve_extension sk_serve_chat;
+extern const sk_serve_extension sk_serve_exec;
+extern const sk_serve_extension sk_serve_http;
 
-/* A weak entry is NULL until its file is linked in; users skip NULLs. */
 const sk_serve_extension *const sk_serve_extensions[] = {
     &sk_serve_file, &sk_serve_chat, &sk_serve_exec, &sk_serve_http,
 };

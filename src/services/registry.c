@@ -4,11 +4,11 @@
 #include "file_service.h"
 #include "services.h"
 
-/* Services in files of their own; weak until linked in (NULL entries are
- * skipped by the callers). */
-extern const sk_service sk_service_chat __attribute__((weak));
-extern const sk_service sk_service_exec __attribute__((weak));
-extern const sk_service sk_service_http __attribute__((weak));
+/* Services in files of their own (chat_service.c, exec_service.c,
+ * http_service.c). */
+extern const sk_service sk_service_chat;
+extern const sk_service sk_service_exec;
+extern const sk_service sk_service_http;
 
 static const sk_service_entry service_table[] = {
     {&sk_service_echo, "127.0.0.1:7007"},
@@ -22,7 +22,7 @@ static const sk_service_entry service_table[] = {
 const sk_service_entry *sk_services_find(const char *name)
 {
     for (size_t i = 0; i < sizeof service_table / sizeof service_table[0]; i++)
-        if (service_table[i].service && !strcmp(service_table[i].service->name, name))
+        if (!strcmp(service_table[i].service->name, name))
             return &service_table[i];
     return NULL;
 }

@@ -21,7 +21,7 @@ typedef struct sk_service_entry {
 const sk_service_entry *sk_services_find(const char *name);
 
 /* Every service, in the order `sk serve` starts them; *count receives the
- * number of entries. An entry whose .service is NULL is not built in: skip it. */
+ * number of entries. */
 const sk_service_entry *sk_services_all(size_t *count);
 
 #endif
