@@ -201,12 +201,14 @@ class LineModeTest(unittest.TestCase):
         self.assertTrue(any(re.fullmatch(STAMP + "<scripted> hello", ln) for ln in out), out)
 
     def test_pipe_prints_what_others_say(self):
+        # The peer is in the room first, so it sees the client's /nick.
+        peer = Peer(self.addr)
+        self.addCleanup(peer.close)
+        self.assertIsNotNone(peer.wait_line(r"^\* welcome"))
         proc = subprocess.Popen([SK_BIN, "chat", self.endpoint, "--nick", "listener"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
         self.addCleanup(stop, proc)
-        peer = Peer(self.addr)
-        self.addCleanup(peer.close)
         self.assertIsNotNone(peer.wait_line(r"is now known as listener"))
         peer.say("are you there?")
         self.assertIsNotNone(peer.wait_line(r"are you there"))
