@@ -11,7 +11,11 @@
  * File ranges (sk_stream_sendfile) join the same output queue, in order
  * with the bytes written before and after them, and go to the socket with
  * the transport's sendfile (no copy through user space); their bytes count
- * as queued output for the watermarks.
+ * as queued output for the watermarks. A large range leaves a burst per
+ * writable event, in turns with the loop's other connections, and a TCP
+ * socket that sends a file range keeps at most 64 KiB of unsent bytes in
+ * the kernel (TCP_NOTSENT_LOWAT, set at its first range): the rest waits in
+ * the page cache, not in socket buffers.
  */
 #ifndef SOCKKIT_STREAM_H
 #define SOCKKIT_STREAM_H
@@ -68,6 +72,7 @@ struct sk_stream {
     bool eof;                 /* peer half-closed */
     bool closing;             /* close once the output is written */
     bool closed;              /* on_close queued or done */
+    bool paced;               /* unsent bytes capped for file ranges (TCP_NOTSENT_LOWAT) */
     struct sk_stream_files *files; /* queued file ranges, allocated only when needed */
 };
 

@@ -15,12 +15,11 @@
 #include "http_response.h"
 
 /* Bodies up to INLINE_MAX bytes leave in one write with their head: one
- * TCP segment, not a small head segment that Nagle's algorithm then holds
- * the body behind. Larger files: the head with their first INLINE_MAX
- * bytes, then sendfile in pieces of SENDFILE_PIECE bytes (as lighttpd
- * does; measured faster on loopback than one sendfile of a whole 1 MiB
- * file). */
-enum { HEAD_BYTES = 1024, PAGE_BYTES = 512, INLINE_MAX = 16 * 1024, SENDFILE_PIECE = 256 * 1024 };
+ * system call, one TCP segment. Larger files: the head with their first
+ * INLINE_MAX bytes, then the rest as one file range (sk_conn_sendfile: the
+ * connection sends it in bursts as the socket drains, without a copy
+ * through user space). */
+enum { HEAD_BYTES = 1024, PAGE_BYTES = 512, INLINE_MAX = 16 * 1024, RANGE_MAX = 1 << 30 };
 
 /* A response head being built, with room for a small body after it;
  * overflow cannot happen with the fields written here, but is checked. */
@@ -256,8 +255,8 @@ static int send_file_body(sk_conn *c, head *h, sk_http_exchange *x, int fd, uint
     if (read_exact(fd, h->buf + h->len, now, first) < 0)
         now = 0; /* let sendfile report what is wrong */
     rc = sk_conn_write(c, h->buf, h->len + now);
-    for (uint64_t off = now; rc == 0 && off < len; off += SENDFILE_PIECE) {
-        uint64_t n = len - off < SENDFILE_PIECE ? len - off : SENDFILE_PIECE;
+    for (uint64_t off = now, n; rc == 0 && off < len; off += n) { /* once, below 1 GiB */
+        n = len - off < RANGE_MAX ? len - off : RANGE_MAX;
         rc = sk_conn_sendfile(c, fd, (off_t)(first + off), (size_t)n);
     }
     return rc;
