@@ -18,7 +18,8 @@
 # Servers run on CPU 0 and the load generator on CPU 1 (taskset) when two
 # are available; sk serve runs with --chat-rate 0 (the load generator's
 # clients say more than a person would) and the server's CPU time is read
-# from /proc. RLIMIT_NOFILE is raised as far as the hard limit allows
+# from /proc, the load generator's with time(1) when installed (it must not
+# be the bottleneck). RLIMIT_NOFILE is raised as far as the hard limit allows
 # (10,000 clients + the server, in separate processes, need ~10,100 each).
 #
 # Output: a table on stdout, bench/results/chat.md and chat.dat.
@@ -27,8 +28,11 @@
 # environment:
 #   CHAT_CONNS      client counts of part 1 (default "100 1000 10000")
 #   CHAT_RATE       messages/s of part 1 (default 50)
-#   CHAT_WINDOWS    closed-loop windows of part 2 (default "32 128")
+#   CHAT_WINDOWS    closed-loop windows of part 2 (default "32 128 256")
 #   CHAT_SERVERS    sockkit models (default "epoll reactors")
+#   CHAT_WIDE       part-1 client counts at which reactors also runs on both
+#                   CPUs ("reactors-2cpu": not pinned, the load generator
+#                   still on CPU 1; default "10000", "" for none)
 #   CHAT_NCAT_MAX   most clients the ncat probe tries (default 1100, past FD_SETSIZE)
 #   BENCH_DURATION  measured seconds per run (default 5)
 #   BENCH_RESULTS   output directory (default bench/results)
@@ -45,8 +49,9 @@ DURATION=${BENCH_DURATION:-5}
 WARMUP=1
 CONNS_LIST=${CHAT_CONNS:-"100 1000 10000"}
 RATE=${CHAT_RATE:-50}
-WINDOWS=${CHAT_WINDOWS:-"32 128"}
+WINDOWS=${CHAT_WINDOWS:-"32 128 256"}
 MODELS=${CHAT_SERVERS:-"epoll reactors"}
+WIDE=${CHAT_WIDE-10000}
 NCAT_PROBE_MAX=${CHAT_NCAT_MAX:-1100} # past FD_SETSIZE (1024)
 
 bench_traps bench_cleanup
@@ -72,6 +77,14 @@ start_server() {
     reactors)
         bench_start "$log" "$SK" serve chat=tcp:127.0.0.1:0 --model reactors --workers 2 -q --grace 1 \
             --chat-rate 0 ;;
+    reactors-2cpu)
+        local pin=("${SERVER_PIN[@]}") rc
+        SERVER_PIN=()
+        bench_start "$log" "$SK" serve chat=tcp:127.0.0.1:0 --model reactors --workers 2 -q --grace 1 \
+            --chat-rate 0
+        rc=$?
+        SERVER_PIN=("${pin[@]}")
+        return $rc ;;
     ncat)
         command -v ncat >/dev/null 2>&1 || { BENCH_REASON="ncat not installed"; return 1; }
         port=$(free_port)
@@ -95,14 +108,19 @@ start_server() {
     esac
 }
 
-# record PART SERVER CONNS LOAD STATUS DELIVERIES_PER_S P99_US CPU_S NOTE
+# record PART SERVER CONNS LOAD STATUS DELIVERIES_PER_S P99_US CPU_S CLIENT_CPU_S NOTE
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"
     case $5 in
-    ok) say "   $2 @ $3 ($4): $6 deliveries/s, p99 $7 us, server CPU $8 s${9:+ ($9)}" ;;
-    *) say "   $2 @ $3 ($4): $5${9:+ ($9)}" ;;
+    ok) say "   $2 @ $3 ($4): $6 deliveries/s, p99 $7 us, CPU s: server $8, client $9${10:+ (${10})}" ;;
+    *) say "   $2 @ $3 ($4): $5${10:+ (${10})}" ;;
     esac
 }
+
+# TIMED: time(1) writing the load generator's user+system CPU seconds to
+# the file after -o, when installed.
+TIMED=()
+[ -x /usr/bin/time ] && TIMED=(/usr/bin/time -f '%U %S' -o)
 
 # run_once PART SERVER CONNS LOADNAME ARGS...: a fresh server, one load run.
 run_once() {
@@ -110,12 +128,13 @@ run_once() {
     shift 4
     log=$LOGS/$part-$name-$conns-${load//[^a-zA-Z0-9]/_}
     if ! start_server "$name" "$log"; then
-        record "$part" "$name" "$conns" "$load" n/a - - - "$BENCH_REASON"
+        record "$part" "$name" "$conns" "$load" n/a - - - - "$BENCH_REASON"
         return
     fi
     cpu0=$(bench_group_cpu_ticks "$BENCH_PID")
-    bench_run_child timeout -k 5 $((${DURATION%.*} + WARMUP + 30 + conns / 100)) "${CLIENT_PIN[@]}" \
-        "$SK" bench --workload chat "127.0.0.1:$BENCH_PORT" --conns "$conns" --duration "$DURATION" \
+    rm -f "$log.time"
+    bench_run_child timeout -k 5 $((${DURATION%.*} + WARMUP + 30 + conns / 100)) \
+        ${TIMED[@]+"${TIMED[@]}" "$log.time"} "${CLIENT_PIN[@]}" "$SK" bench --workload chat "127.0.0.1:$BENCH_PORT" --conns "$conns" --duration "$DURATION" \
         --warmup "$WARMUP" --json "$@" </dev/null >"$log.json" 2>"$log.bench.err"
     rc=$?
     bench_alive "$BENCH_PID" || alive=0
@@ -123,6 +142,9 @@ run_once() {
     bench_stop "$BENCH_PID"
     cpu=$(python3 -c 'import os, sys; print("%.2f" % (int(sys.argv[1]) / os.sysconf("SC_CLK_TCK")))' \
         "$((cpu1 - cpu0))")
+    local ccpu
+    ccpu=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { printf "%.2f", $1 + $2; found = 1 } END { if (!found) print "-" }' \
+        "$log.time" 2>/dev/null || echo -)
     if ! parsed=$(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -133,7 +155,7 @@ print("%.0f %.0f %d %d %.1f" % (r["deliveries_per_s"], r["latency_us"]["p99"], r
         why=$(grep -v '^[[:space:]]*$' "$log.bench.err" 2>/dev/null | tail -n 2 | sed 's/^sk: bench: //' |
             paste -sd ';' - | cut -c1-200)
         [ "$alive" = 0 ] && why="server exited: $(bench_last_line "$log.err" "no message"); $why"
-        record "$part" "$name" "$conns" "$load" failed - - "$cpu" "exit $rc: ${why:-no report}"
+        record "$part" "$name" "$conns" "$load" failed - - "$cpu" "$ccpu" "exit $rc: ${why:-no report}"
         return 1
     fi
     local dps p99 missing errors settle note
@@ -141,7 +163,7 @@ print("%.0f %.0f %d %d %.1f" % (r["deliveries_per_s"], r["latency_us"]["p99"], r
     note="settled in $settle s"
     [ "$missing" = 0 ] || note="$note; $missing deliveries missing"
     [ "$errors" = 0 ] || note="$note; $errors clients lost"
-    record "$part" "$name" "$conns" "$load" ok "$dps" "$p99" "$cpu" "$note"
+    record "$part" "$name" "$conns" "$load" ok "$dps" "$p99" "$cpu" "$ccpu" "$note"
 }
 
 # best_closed_loop SERVER CONNS [ARGS...]: closed loop at every window,
@@ -171,18 +193,19 @@ import sys
 
 tsv, results, meta = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
-head = ["part", "server", "clients", "load", "deliveries/s", "p99 ms", "server CPU s", "notes"]
+head = ["part", "server", "clients", "load", "deliveries/s", "p99 ms", "server CPU s",
+        "client CPU s", "notes"]
 table = []
-for part, server, conns, load, status, dps, p99, cpu, note in rows:
+for part, server, conns, load, status, dps, p99, cpu, ccpu, note in rows:
     if status == "ok":
-        cells = ["{:,.0f}".format(float(dps)), "%.1f" % (float(p99) / 1000), cpu]
+        cells = ["{:,.0f}".format(float(dps)), "%.1f" % (float(p99) / 1000), cpu, ccpu]
     else:
-        cells = [status, "-", cpu]
+        cells = [status, "-", cpu, ccpu]
     table.append([part, server, "{:,}".format(int(conns)), load] + cells + [note])
 
 # part 2: the best closed-loop rate of each server, and the ratios to ncat
 best = {}
-for part, server, conns, load, status, dps, p99, cpu, note in rows:
+for part, server, conns, load, status, dps, p99, cpu, ccpu, note in rows:
     if part == "max" and status == "ok" and float(dps) > best.get(server, (0, ""))[0]:
         best[server] = (float(dps), load, conns)
 ratios = []
@@ -192,7 +215,7 @@ if "ncat" in best:
             server, "{:,.0f}".format(dps), load, dps / best["ncat"][0]))
 
 widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
-right = {2, 4, 5, 6}
+right = {2, 4, 5, 6, 7}
 fmt = lambda cells: "  ".join(c.rjust(w) if i in right else c.ljust(w)
                               for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 print(fmt(head))
@@ -217,10 +240,11 @@ with open(results + "/chat.md", "w") as md:
 
 with open(results + "/chat.dat", "w") as dat:
     dat.write("# chat fan-out, written by bench/chat.sh: one run per line\n")
-    dat.write("# part server clients load status deliveries_per_s p99_us server_cpu_s\n")
-    for part, server, conns, load, status, dps, p99, cpu, note in rows:
-        dat.write("%s %s %s %s %s %s %s %s\n" % (part, server, conns, load.replace(" ", "_"),
-                                                 status, dps, p99, cpu))
+    dat.write("# part server clients load status deliveries_per_s p99_us server_cpu_s "
+              "client_cpu_s\n")
+    for part, server, conns, load, status, dps, p99, cpu, ccpu, note in rows:
+        dat.write("%s %s %s %s %s %s %s %s %s\n" % (part, server, conns, load.replace(" ", "_"),
+                                                    status, dps, p99, cpu, ccpu))
 EOF
 }
 
@@ -239,6 +263,7 @@ main() {
         for m in $MODELS; do
             run_once target "$m" "$c" "$RATE msg/s" --rate "$RATE"
         done
+        case " $WIDE " in *" $c "*) run_once target reactors-2cpu "$c" "$RATE msg/s" --rate "$RATE" ;; esac
     done
     say "== part 2: the most deliveries/s at ncat's largest room"
     if ncat_limit; then
@@ -253,9 +278,10 @@ $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//'
 $(cut -d' ' -f1-3 /proc/loadavg).\\n\
 Each run: a fresh server, \`sk bench --workload chat 127.0.0.1:PORT --conns N --duration $DURATION \
 --warmup $WARMUP --json\` with --rate R (open loop) or --pipeline W (closed loop; the best W of \
-$WINDOWS kept); $BENCH_PIN_NOTE. sk serve chat runs with --chat-rate 0 (reactors: --workers 2); \
+$WINDOWS kept); $BENCH_PIN_NOTE (reactors-2cpu: the server on both CPUs). sk serve chat runs with --chat-rate 0 (reactors: --workers 2); \
 ncat --chat does not echo (--no-echo), and serves at most $NCAT_N clients (bench/ncat_chat_probe.py). \
-Server CPU s: the server's CPU time over the whole run (connecting included). Produced by bench/chat.sh."
+Server CPU s: the server's CPU time over the whole run (connecting included); client CPU s: the \
+load generator's (time(1)). Produced by bench/chat.sh."
     report
     say "== results in $RESULTS/chat.{md,dat}"
 }

@@ -2,7 +2,10 @@
  * chat_room.h for the locking rules). A line for a room is formatted once
  * by its sender and appended to each member's mailbox under the room's
  * lock, with one wake for a member that was not already woken, so every
- * member sees a room's lines in the same order. */
+ * member sees a room's lines in the same order. In a room of more than
+ * batch_min members the wakes wait for the hub's ticker, which wakes every
+ * member at most once per batch_ms, and each writes what came meanwhile in
+ * one go (a member's own lines are written at once by its own thread). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +21,28 @@ struct sk_chat_room {
     sk_chat_member *first, *last;
     size_t count;                    /* changed under the hub's lock too */
     size_t muted;                    /* members that are slow: not counted */
+    bool batched;                    /* lines wait for the ticker's wakes */
+    sk_chat_hub *hub;
     sk_chat_room *prev, *next;       /* in the hub */
 };
+
+/* The ticker's run: wake every member of the rooms with batched lines. */
+static void wake_batched(void *arg)
+{
+    sk_chat_hub *hub = arg;
+    pthread_mutex_lock(&hub->lock);
+    for (sk_chat_room *r = hub->rooms; r; r = r->next) {
+        pthread_mutex_lock(&r->lock);
+        if (r->batched) {
+            r->batched = false;
+            for (sk_chat_member *m = r->first; m; m = m->next)
+                if (!m->slow)
+                    sk_conn_wake(m->conn);
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    pthread_mutex_unlock(&hub->lock);
+}
 
 sk_chat_hub *sk_chat_hub_new(const sk_chat_config *cfg)
 {
@@ -31,8 +54,19 @@ sk_chat_hub *sk_chat_hub_new(const sk_chat_config *cfg)
         return NULL;
     }
     hub->cfg = *cfg;
+    if (hub->cfg.announce_max == 0)
+        hub->cfg.announce_max = SK_CHAT_ANNOUNCE_MAX;
+    if (hub->cfg.batch_min == 0)
+        hub->cfg.batch_min = SK_CHAT_BATCH_MIN;
+    if (hub->cfg.batch_ms == 0)
+        hub->cfg.batch_ms = SK_CHAT_BATCH_MS;
     hub->next_guest = 1;
     hub->pid = getpid();
+    if (sk_chat_ticker_init(&hub->ticker, hub->cfg.batch_ms, wake_batched, hub) < 0) {
+        pthread_mutex_destroy(&hub->lock);
+        free(hub);
+        return NULL;
+    }
     return hub;
 }
 
@@ -46,6 +80,7 @@ void sk_chat_hub_free(sk_chat_hub *hub)
 {
     if (!hub)
         return;
+    sk_chat_ticker_destroy(&hub->ticker);
     while (hub->rooms) {
         sk_chat_room *r = hub->rooms;
         hub->rooms = r->next;
@@ -74,25 +109,33 @@ const char *sk_chat_member_room(const sk_chat_member *m)
 }
 
 /* Queue line for to; wake it unless it is the sender (whose own thread
- * runs now and flushes its mailbox before returning to the model).
+ * runs now and flushes its mailbox before returning to the model), or the
+ * ticker will (batched; an overflow wakes it at once all the same).
  * Returns whether to's mailbox overflowed with this line. */
+static bool post_to(sk_chat_member *to, const sk_chat_member *from, const char *line,
+                    size_t len, bool batched)
+{
+    sk_chat_post post = sk_chat_mailbox_post(&to->mailbox, line, len);
+    if (((post == SK_CHAT_POST_WAKE && !batched) || post == SK_CHAT_POST_OVERFLOW) && to != from)
+        sk_conn_wake(to->conn);
+    return post == SK_CHAT_POST_OVERFLOW;
+}
+
+/* Queue line for to, woken at once if need be. */
 static bool deliver(sk_chat_member *to, const sk_chat_member *from, const char *line,
                     size_t len)
 {
-    sk_chat_post post = sk_chat_mailbox_post(&to->mailbox, line, len);
-    if ((post == SK_CHAT_POST_WAKE || post == SK_CHAT_POST_OVERFLOW) && to != from)
-        sk_conn_wake(to->conn);
-    return post == SK_CHAT_POST_OVERFLOW;
+    return post_to(to, from, line, len, false);
 }
 
 /* Every member of r (its lock held) but skip gets line; those whose
  * mailbox overflows are muted. Returns how many overflowed. */
 static size_t post_once(sk_chat_room *r, const sk_chat_member *from, const sk_chat_member *skip,
-                        const char *line, size_t len)
+                        const char *line, size_t len, bool batched)
 {
     size_t overflowed = 0;
     for (sk_chat_member *m = r->first; m; m = m->next) {
-        if (m != skip && !m->slow && deliver(m, from, line, len)) {
+        if (m != skip && !m->slow && post_to(m, from, line, len, batched)) {
             m->slow = true;
             r->muted++;
             overflowed++;
@@ -101,12 +144,25 @@ static size_t post_once(sk_chat_room *r, const sk_chat_member *from, const sk_ch
     return overflowed;
 }
 
+/* Whether a line for r (locked) waits for the ticker's wakes: r is large
+ * and the ticker runs. */
+static bool batching(sk_chat_hub *hub, sk_chat_room *r)
+{
+    if (r->count - r->muted <= hub->cfg.batch_min)
+        return false;
+    if (!r->batched && !sk_chat_ticker_request(&hub->ticker))
+        return false;
+    r->batched = true;
+    return true;
+}
+
 /* Post line to r (locked), then tell it about each member that the posts
  * disconnected (which may disconnect more: each pass tells of one). */
 static void room_post(sk_chat_room *r, const sk_chat_member *from, const sk_chat_member *skip,
                       const char *line, size_t len)
 {
-    size_t untold = post_once(r, from, skip, line, len);
+    bool batched = batching(r->hub, r);
+    size_t untold = post_once(r, from, skip, line, len, batched);
     while (untold > 0) {
         sk_chat_member *m = r->first;
         while (m && !(m->slow && !m->slow_told))
@@ -117,7 +173,7 @@ static void room_post(sk_chat_room *r, const sk_chat_member *from, const sk_chat
         char notice[SK_CHAT_NAME_MAX + 64];
         size_t n = sk_chat_stamped(notice, sizeof notice, "* %s was disconnected (too slow)\n",
                                    m->nick.name);
-        untold = untold - 1 + post_once(r, from, NULL, notice, n);
+        untold = untold - 1 + post_once(r, from, NULL, notice, n, batched);
     }
 }
 
@@ -154,6 +210,7 @@ static sk_chat_room *room_create(sk_chat_hub *hub, const char *name)
         return NULL;
     }
     snprintf(r->name, sizeof r->name, "%s", name);
+    r->hub = hub;
     r->prev = hub->rooms_last;
     if (hub->rooms_last)
         hub->rooms_last->next = r;
@@ -198,7 +255,10 @@ int sk_chat_hub_join(sk_chat_hub *hub, sk_chat_member *m, const char *room, cons
     r->last = m;
     r->count++;
     m->room = r;
-    room_post(r, m, to_self ? NULL : m, notice, len);
+    if (r->count - r->muted <= hub->cfg.announce_max)
+        room_post(r, m, to_self ? NULL : m, notice, len);
+    else if (to_self)
+        deliver(m, m, notice, len);
     pthread_mutex_unlock(&r->lock);
     pthread_mutex_unlock(&hub->lock);
     return 0;
@@ -223,10 +283,11 @@ static int part_locked(sk_chat_hub *hub, sk_chat_member *m, const char *notice, 
         r->last = m->prev;
     m->prev = m->next = NULL;
     m->room = NULL;
+    bool large = r->count - r->muted > hub->cfg.announce_max;
     r->count--;
     if (m->slow)
         r->muted--;
-    bool told = m->slow_told;
+    bool told = m->slow_told || large;
     m->slow = m->slow_told = false;
     if (!told)
         room_post(r, m, NULL, notice, len);

@@ -3,7 +3,7 @@
  *
  * Locks, always taken in this order: the hub's (room registry, the nick
  * set, which room each member is in), a room's (its member list and their
- * nicks), a member's mailbox. A member's nick and room change only on its
+ * nicks), a member's mailbox; the ticker's (chat_ticker.h) after any. A member's nick and room change only on its
  * own thread with the hub's lock and its room's lock held, so its own
  * thread reads them without a lock. Other threads reach a member only
  * under the hub's or its room's lock, and only post to its mailbox and
@@ -25,17 +25,32 @@
 
 #include "chat_mailbox.h"
 #include "chat_nick.h"
+#include "chat_ticker.h"
 #include "sockkit/service.h"
 
 #define SK_CHAT_DEFAULT_RATE 20               /* lines per second per client */
 #define SK_CHAT_DEFAULT_BURST 40              /* lines at once after a pause */
 #define SK_CHAT_DEFAULT_QUEUE (1024 * 1024)   /* output bytes queued per client */
 #define SK_CHAT_LOBBY "lobby"
+/* In a room of more members than this, joins and leaves are not announced
+ * to the room (each would cost a line to every member: filling a room of
+ * N costs N^2/2 lines); the member who joins or parts still sees its own. */
+#define SK_CHAT_ANNOUNCE_MAX 1000
+/* In a room of more members than this, a room line does not wake each
+ * member at once: the hub's ticker wakes the room's members, at most once
+ * per SK_CHAT_BATCH_MS (at once when its last run is older), so that each
+ * member's connection writes all the lines of that window at once (one
+ * send per member per window instead of one per line). */
+#define SK_CHAT_BATCH_MIN 4096
+#define SK_CHAT_BATCH_MS 40
 
 typedef struct sk_chat_config {
     unsigned rate;      /* lines per second per client; 0: no limit */
     unsigned burst;     /* tokens of the bucket (>= 1) */
     size_t queue_max;   /* a client with more output queued is disconnected */
+    size_t announce_max; /* 0: SK_CHAT_ANNOUNCE_MAX */
+    size_t batch_min;   /* 0: SK_CHAT_BATCH_MIN */
+    unsigned batch_ms;  /* 0: SK_CHAT_BATCH_MS */
 } sk_chat_config;
 
 typedef struct sk_chat_room sk_chat_room;
@@ -58,14 +73,16 @@ typedef struct sk_chat_hub {
     sk_chat_nicks nicks;
     sk_chat_room *rooms, *rooms_last; /* in order of creation */
     unsigned long long next_guest;
-    sk_chat_config cfg;
+    sk_chat_config cfg;         /* defaults filled in */
     pid_t pid;                  /* the process whose threads share it */
+    sk_chat_ticker ticker;      /* wakes the members of batched rooms */
 } sk_chat_hub;
 
-/* A hub with cfg. Returns NULL when out of memory. */
+/* A hub with cfg (zero announce_max, batch_min, batch_ms: the defaults).
+ * Returns NULL when out of memory. */
 sk_chat_hub *sk_chat_hub_new(const sk_chat_config *cfg);
 
-/* Release a hub nobody is in any more. */
+/* Release a hub nobody is in any more (stops its ticker). */
 void sk_chat_hub_free(sk_chat_hub *hub);
 
 /* Prepare m for connection c, with a mailbox of the hub's queue_max.
@@ -88,14 +105,16 @@ int sk_chat_hub_enter(sk_chat_hub *hub, sk_chat_member *m);
 void sk_chat_hub_exit(sk_chat_hub *hub, sk_chat_member *m, const char *notice, size_t len);
 
 /* Join m (in no room) to room (a valid name in lower case), created if
- * need be; notice goes to the room's members, m included if to_self.
+ * need be; notice goes to the room's members, m included if to_self (to m
+ * alone once the room has more than announce_max members).
  * Returns 0 or -ENOMEM. */
 int sk_chat_hub_join(sk_chat_hub *hub, sk_chat_member *m, const char *room, const char *notice,
                      size_t len, bool to_self);
 
 /* Take m out of its room (deleted when it empties); notice goes to those
- * left (unless they were told that m was disconnected), and to m if
- * to_self. Returns 0 or -ENOENT (in no room). */
+ * left (unless they were told that m was disconnected, or the room had
+ * more than announce_max members), and to m if to_self.
+ * Returns 0 or -ENOENT (in no room). */
 int sk_chat_hub_part(sk_chat_hub *hub, sk_chat_member *m, const char *notice, size_t len,
                      bool to_self);
 
@@ -105,7 +124,8 @@ int sk_chat_hub_part(sk_chat_hub *hub, sk_chat_member *m, const char *notice, si
 int sk_chat_hub_rename(sk_chat_hub *hub, sk_chat_member *m, const char *nick,
                        const char *notice, size_t len);
 
-/* Post line to everyone in m's room, m included. Returns 0 or -ENOENT. */
+/* Post line to everyone in m's room, m included (batched in a room of more
+ * than batch_min members). Returns 0 or -ENOENT. */
 int sk_chat_hub_say(sk_chat_member *m, const char *line, size_t len);
 
 /* Post line to the member whose nick equals target regardless of case,

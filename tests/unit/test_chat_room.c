@@ -3,8 +3,9 @@
  * (join/part notices, renames unique regardless of case, private lines,
  * /who and /rooms lists), and fan-out from several threads at once while
  * members move and rename: every member gets every line of a room, each
- * sender's lines in order (run under TSan for the locking). Connections
- * are fakes whose wake only counts. */
+ * sender's lines in order (run under TSan for the locking); large rooms:
+ * no join/leave notices, wakes batched by the ticker. Connections are
+ * fakes whose wake only counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chat_room.h"
 #include "conn.h"
@@ -235,6 +237,65 @@ static void test_rooms_and_notices(void **state)
     free(a), free(b), free(c);
 }
 
+/* Rooms of more than announce_max members do not hear joins and leaves
+ * (the member itself does); rooms of more than batch_min members are
+ * woken by the ticker, once per batch window, not by each line. */
+static void test_large_rooms_quiet_and_batched(void **state)
+{
+    (void)state;
+    enum { N = 5 };
+    sk_chat_config cfg = config;
+    cfg.announce_max = 3;
+    cfg.batch_min = 3;
+    cfg.batch_ms = 20;
+    sk_chat_hub *hub = sk_chat_hub_new(&cfg);
+    member *p[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = malloc(sizeof *p[i]);
+        member_open(p[i], hub);
+        assert_int_equal(sk_chat_hub_join(hub, &p[i]->m, "lobby", "joined\n", 7, true), 0);
+    }
+    assert_string_equal(drain(p[0]), "joined\njoined\njoined\n"); /* up to 3 members */
+    assert_string_equal(drain(p[1]), "joined\njoined\n");
+    assert_string_equal(drain(p[2]), "joined\n");
+    assert_string_equal(drain(p[3]), "joined\n");                 /* its own */
+    assert_string_equal(drain(p[4]), "joined\n");
+    for (int i = 0; i < N; i++)
+        atomic_store(&p[i]->fc.wakes, 0);
+
+    assert_int_equal(sk_chat_hub_say(&p[0]->m, "a\n", 2), 0);
+    assert_int_equal(sk_chat_hub_say(&p[0]->m, "b\n", 2), 0);
+    /* the ticker wakes every member (the sender too, which has flushed
+     * its own already), within a bounded time: once, or twice when its
+     * first run came between the two lines */
+    for (int i = 0, tries = 0; i < N && tries < 500; tries++) {
+        if (atomic_load(&p[i]->fc.wakes) > 0) {
+            i++;
+            continue;
+        }
+        struct timespec ms = {0, 10 * 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_in_range(atomic_load(&p[i]->fc.wakes), 1, 2);
+        assert_string_equal(drain(p[i]), "a\nb\n");
+    }
+
+    sk_chat_hub_part(hub, &p[N - 1]->m, "left\n", 5, true); /* 5 members: quiet */
+    assert_string_equal(drain(p[N - 1]), "left\n");
+    assert_string_equal(drain(p[0]), "");
+    member_close(p[N - 1], hub);
+    member_close(p[N - 2], hub);                           /* 4 members: quiet */
+    assert_string_equal(drain(p[0]), "");
+    member_close(p[N - 3], hub);                           /* 3: heard */
+    assert_string_equal(drain(p[0]), "bye\n");
+    for (int i = 0; i < N - 3; i++)
+        member_close(p[i], hub);
+    sk_chat_hub_free(hub);
+    for (int i = 0; i < N; i++)
+        free(p[i]);
+}
+
 static void test_long_lists_are_cut(void **state)
 {
     (void)state;
@@ -436,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_mailbox_counts_bytes_being_written),
         cmocka_unit_test(test_enter_guest_nicks),
         cmocka_unit_test(test_rooms_and_notices),
+        cmocka_unit_test(test_large_rooms_quiet_and_batched),
         cmocka_unit_test(test_long_lists_are_cut),
         cmocka_unit_test(test_fan_out_from_threads),
         cmocka_unit_test(test_slow_member_overflows_alone),
