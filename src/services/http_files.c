@@ -15,7 +15,7 @@
 
 #include "http_files.h"
 
-enum { OPENAT2_RETRIES = 8, PATH_BYTES = 8192 };
+enum { OPENAT2_RETRIES = 8, PATH_BYTES = 8192, SETTLED_SEC = 2 };
 
 static int open_beneath(int root_fd, const char *path)
 {
@@ -124,6 +124,60 @@ void sk_http_cache_clear(sk_http_cache *cache)
         close(cache->t.fd);
     free(cache->path);
     cache->path = NULL;
+    free(cache->bytes);
+    cache->bytes = NULL;
+}
+
+static bool same_time(struct timespec a, struct timespec b)
+{
+    return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+}
+
+bool sk_http_same_version(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           same_time(a->st_mtim, b->st_mtim) && same_time(a->st_ctim, b->st_ctim);
+}
+
+/* Whether st's ctime lies at least SETTLED_SEC before now. A file system
+ * may stamp times coarsely (1 s on ext4 with small inodes, 2 s on FAT):
+ * a change within the same step would keep every time of the status. Once
+ * the clock has passed that step, any later change gets a later ctime. */
+static bool settled(const struct stat *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    now.tv_sec -= SETTLED_SEC;
+    return st->st_ctim.tv_sec < now.tv_sec ||
+           (st->st_ctim.tv_sec == now.tv_sec && st->st_ctim.tv_nsec < now.tv_nsec);
+}
+
+const char *sk_http_cache_bytes(sk_http_cache *cache)
+{
+    const struct stat *st = &cache->t.st;
+    if (!cache->path || st->st_size > SK_HTTP_CACHE_BYTES_MAX)
+        return NULL;
+    if (cache->bytes && sk_http_same_version(&cache->bytes_st, st))
+        return cache->bytes;
+    free(cache->bytes);
+    cache->bytes = NULL;
+    if (!settled(st))
+        return NULL;
+    size_t len = (size_t)st->st_size;
+    char *bytes = malloc(len ? len : 1);
+    if (!bytes)
+        return NULL;
+    ssize_t n;
+    do
+        n = pread(cache->t.fd, bytes, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 || (size_t)n != len) { /* shorter now: it is changing */
+        free(bytes);
+        return NULL;
+    }
+    cache->bytes = bytes;
+    cache->bytes_st = *st;
+    return bytes;
 }
 
 /* The cached file for path, still valid and still linked: 0 with *t. */
@@ -154,8 +208,10 @@ int sk_http_open_cached(sk_http_cache *cache, int root_fd, const char *path, boo
     char *copy = strdup(path);
     if (!copy)
         return 0; /* served uncached */
+    unsigned long generation = cache->generation + 1;
     sk_http_cache_clear(cache);
-    *cache = (sk_http_cache){.path = copy, .dir_form = dir_form, .t = *t, .opened_ms = now_ms()};
+    *cache = (sk_http_cache){.path = copy, .dir_form = dir_form, .t = *t, .opened_ms = now_ms(),
+                             .generation = generation};
     *cached = true;
     return 0;
 }

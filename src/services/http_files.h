@@ -34,19 +34,36 @@ int sk_http_open_target(int root_fd, const char *path, bool dir_form, sk_http_ta
  * with fstat each time, and dropped when the file was deleted. A path
  * pointed elsewhere meanwhile (rename over a file that keeps another link,
  * a swapped symlink) may thus serve the former file for at most that long. */
-enum { SK_HTTP_CACHE_VALID_MS = 1000 };
+enum { SK_HTTP_CACHE_VALID_MS = 1000, SK_HTTP_CACHE_BYTES_MAX = 16 * 1024 };
+
+/* Whether two statuses name the same version of a file: same inode and
+ * device, size, mtime and ctime (a rewrite in place changes the times,
+ * a rename over it the inode). */
+bool sk_http_same_version(const struct stat *a, const struct stat *b);
 
 typedef struct sk_http_cache {
     char *path;          /* NULL: empty */
     bool dir_form;
     sk_http_target t;    /* kind SK_HTTP_FILE */
     long long opened_ms; /* CLOCK_MONOTONIC_COARSE */
+    unsigned long generation; /* changes whenever another file is cached */
+    char *bytes;         /* a small file's contents as of bytes_st; NULL: none */
+    struct stat bytes_st;
 } sk_http_cache;
 
 /* sk_http_open_target through the cache: t->fd then belongs to the cache
  * (do not close it) when *cached is true. */
 int sk_http_open_cached(sk_http_cache *cache, int root_fd, const char *path, bool dir_form,
                         sk_http_target *t, bool *cached);
+
+/* The whole contents of the cached file (cache->t), when it is at most
+ * SK_HTTP_CACHE_BYTES_MAX bytes: kept from an earlier call while the file
+ * is the same version (sk_http_same_version with t.st, just refreshed by
+ * fstat), else read again. NULL when too large, unreadable, or changed in
+ * the last 2 s (a file system with coarse times could give a change made
+ * right after the read the same status); the caller then reads the file
+ * itself. */
+const char *sk_http_cache_bytes(sk_http_cache *cache);
 
 /* Close the cached file and forget it. */
 void sk_http_cache_clear(sk_http_cache *cache);

@@ -65,23 +65,52 @@ __attribute__((format(printf, 2, 3))) static void head_add(head *h, const char *
         h->len += (size_t)n;
 }
 
+/* The fields of every response are appended without printf: these run
+ * for each request. */
+static void head_str(head *h, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > HEAD_BYTES - h->len) {
+        h->overflow = true;
+        return;
+    }
+    memcpy(h->buf + h->len, s, n);
+    h->len += n;
+}
+
+static void head_u64(head *h, uint64_t v)
+{
+    char digits[24];
+    char *p = digits + sizeof digits;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + v % 10);
+    while (v /= 10);
+    head_str(h, p);
+}
+
 static void head_begin(head *h, sk_http_exchange *x, int status)
 {
     h->len = 0;
     h->overflow = false;
     x->status = status;
-    head_add(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: sockkit\r\n", status, sk_http_reason(status),
-             x->date);
+    head_str(h, "HTTP/1.1 ");
+    head_u64(h, (uint64_t)status);
+    head_str(h, " ");
+    head_str(h, sk_http_reason(status));
+    head_str(h, "\r\nDate: ");
+    head_str(h, x->date);
+    head_str(h, "\r\nServer: sockkit\r\n");
 }
 
 /* Connection and the empty line. Returns 0 or -EOVERFLOW. */
 static int head_end(head *h, const sk_http_exchange *x)
 {
     if (!x->keep_alive)
-        head_add(h, "Connection: close\r\n");
+        head_str(h, "Connection: close\r\n");
     else if (x->version_minor == 0)
-        head_add(h, "Connection: keep-alive\r\n");
-    head_add(h, "\r\n");
+        head_str(h, "Connection: keep-alive\r\n");
+    head_str(h, "\r\n");
     return h->overflow ? -EOVERFLOW : 0;
 }
 
@@ -147,14 +176,7 @@ int sk_http_send_body(sk_conn *c, sk_http_exchange *x, const char *type, const c
     return head_send(c, &h, x, body, len);
 }
 
-/* The file's validators: a strong ETag "size-mtime_ns" (hex) and its
- * Last-Modified date. */
-typedef struct validators {
-    char etag[48];
-    char last_modified[30];
-} validators;
-
-static void validators_of(const struct stat *st, validators *v)
+void sk_http_validators_of(const struct stat *st, sk_http_validators *v)
 {
     uint64_t ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
     snprintf(v->etag, sizeof v->etag, "\"%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st->st_size, ns);
@@ -196,7 +218,8 @@ static bool none_match_hits(const sk_http_span *v, const char *etag)
 
 /* Whether the client's copy is current: If-None-Match when present, else
  * If-Modified-Since (RFC 9110 §13.2.2). */
-static bool not_modified(const sk_http_request *req, const struct stat *st, const validators *v)
+static bool not_modified(const sk_http_request *req, const struct stat *st,
+                         const sk_http_validators *v)
 {
     const sk_http_span *inm = sk_http_find(req, "If-None-Match");
     if (inm)
@@ -208,7 +231,7 @@ static bool not_modified(const sk_http_request *req, const struct stat *st, cons
 
 /* If-Range: the Range applies when it names the current representation
  * (strong ETag, or exactly the Last-Modified date). */
-static bool if_range_holds(const sk_http_request *req, const validators *v)
+static bool if_range_holds(const sk_http_request *req, const sk_http_validators *v)
 {
     const sk_http_span *ir = sk_http_find(req, "If-Range");
     if (!ir)
@@ -218,7 +241,7 @@ static bool if_range_holds(const sk_http_request *req, const validators *v)
     return ir->len == strlen(v->last_modified) && !memcmp(ir->p, v->last_modified, ir->len);
 }
 
-static int send_not_modified(sk_conn *c, sk_http_exchange *x, const validators *v)
+static int send_not_modified(sk_conn *c, sk_http_exchange *x, const sk_http_validators *v)
 {
     head h;
     head_begin(&h, x, 304);
@@ -244,15 +267,18 @@ static int read_exact(int fd, char *buf, size_t len, uint64_t offset)
  * first INLINE_MAX bytes (so the head is not a small segment that Nagle's
  * algorithm would hold the response's last segment behind), and the rest
  * follows with sendfile. */
-static int send_file_body(sk_conn *c, head *h, sk_http_exchange *x, int fd, uint64_t first,
-                          uint64_t len)
+static int send_file_body(sk_conn *c, head *h, sk_http_exchange *x, const sk_http_file *f,
+                          uint64_t first, uint64_t len)
 {
+    int fd = f->fd;
     int rc = head_end(h, x);
     if (rc < 0)
         return rc;
     x->body_bytes = len;
     size_t now = len < INLINE_MAX ? (size_t)len : INLINE_MAX;
-    if (read_exact(fd, h->buf + h->len, now, first) < 0)
+    if (f->bytes)
+        memcpy(h->buf + h->len, f->bytes + first, now);
+    else if (read_exact(fd, h->buf + h->len, now, first) < 0)
         now = 0; /* let sendfile report what is wrong */
     rc = sk_conn_write(c, h->buf, h->len + now);
     for (uint64_t off = now, n; rc == 0 && off < len; off += n) { /* once, below 1 GiB */
@@ -262,17 +288,16 @@ static int send_file_body(sk_conn *c, head *h, sk_http_exchange *x, int fd, uint
     return rc;
 }
 
-int sk_http_send_file(sk_conn *c, sk_http_exchange *x, int fd, const struct stat *st,
-                      const char *type)
+int sk_http_send_file(sk_conn *c, sk_http_exchange *x, const sk_http_file *f)
 {
-    validators v;
-    validators_of(st, &v);
-    if (x->req && not_modified(x->req, st, &v))
-        return send_not_modified(c, x, &v);
+    const struct stat *st = f->st;
+    const sk_http_validators *v = f->v;
+    if (x->req && not_modified(x->req, st, v))
+        return send_not_modified(c, x, v);
     uint64_t size = (uint64_t)st->st_size, first = 0, last = size ? size - 1 : 0;
     int status = 200;
     const sk_http_span *range = x->req && !x->head ? sk_http_find(x->req, "Range") : NULL;
-    if (range && if_range_holds(x->req, &v)) {
+    if (range && if_range_holds(x->req, v)) {
         int rc = sk_http_parse_range(range->p, range->len, size, &first, &last);
         if (rc < 0)
             return sk_http_send_error(c, x, 416, size);
@@ -284,13 +309,20 @@ int sk_http_send_file(sk_conn *c, sk_http_exchange *x, int fd, const struct stat
     uint64_t len = size ? last - first + 1 : 0;
     head h;
     head_begin(&h, x, status);
-    head_add(&h, "Content-Type: %s\r\nContent-Length: %" PRIu64 "\r\n", type, len);
+    head_str(&h, "Content-Type: ");
+    head_str(&h, f->type);
+    head_str(&h, "\r\nContent-Length: ");
+    head_u64(&h, len);
+    head_str(&h, "\r\n");
     if (status == 206)
         head_add(&h, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n", first, last,
                  size);
-    head_add(&h, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", v.last_modified,
-             v.etag);
+    head_str(&h, "Last-Modified: ");
+    head_str(&h, v->last_modified);
+    head_str(&h, "\r\nETag: ");
+    head_str(&h, v->etag);
+    head_str(&h, "\r\nAccept-Ranges: bytes\r\n");
     if (x->head || len == 0)
         return head_send(c, &h, x, NULL, 0);
-    return send_file_body(c, &h, x, fd, first, len);
+    return send_file_body(c, &h, x, f, first, len);
 }

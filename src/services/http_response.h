@@ -42,11 +42,29 @@ int sk_http_send_redirect(sk_conn *c, sk_http_exchange *x, const char *location)
 int sk_http_send_body(sk_conn *c, sk_http_exchange *x, const char *type, const char *body,
                       size_t len);
 
-/* A regular file open at fd with status st, of media type type: 304 when
- * If-None-Match (first) or If-Modified-Since says the client has it, 206
- * for one satisfiable Range (honouring If-Range), 416 for an unsatisfiable
- * one, else 200; Last-Modified, ETag and Accept-Ranges on each. */
-int sk_http_send_file(sk_conn *c, sk_http_exchange *x, int fd, const struct stat *st,
-                      const char *type);
+/* A file's validators (RFC 9110 §8.8): a strong ETag "size-mtime_ns"
+ * (hex) and its Last-Modified date. */
+typedef struct sk_http_validators {
+    char etag[48];
+    char last_modified[30];
+} sk_http_validators;
+
+/* The validators of a file of status st. */
+void sk_http_validators_of(const struct stat *st, sk_http_validators *v);
+
+/* A regular file to send. */
+typedef struct sk_http_file {
+    int fd;                      /* open for reading */
+    const struct stat *st;       /* its status */
+    const char *type;            /* its media type */
+    const sk_http_validators *v; /* of st */
+    const char *bytes;           /* its st_size bytes when at hand (NULL: read fd) */
+} sk_http_file;
+
+/* A regular file: 304 when If-None-Match (first) or If-Modified-Since
+ * says the client has it, 206 for one satisfiable Range (honouring
+ * If-Range), 416 for an unsatisfiable one, else 200; Last-Modified, ETag
+ * and Accept-Ranges on each. */
+int sk_http_send_file(sk_conn *c, sk_http_exchange *x, const sk_http_file *f);
 
 #endif

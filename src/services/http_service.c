@@ -9,7 +9,8 @@
  * the first byte of a request head (and from the connection's start) and is
  * not extended by later bytes (slowloris); once a response is queued the
  * keep-alive timeout replaces it. Each connection keeps the file it served
- * last open for a moment (sk_http_cache, http_files.h). */
+ * last open for a moment (sk_http_cache, http_files.h), with a small file's
+ * bytes, and that file's media type and validators (file_meta). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,16 @@ enum {
 
 typedef enum { TIMER_NONE, TIMER_HEADER, TIMER_KEEPALIVE } timer_kind;
 
+/* What the response needs of the cached file besides its bytes, derived
+ * once per cached file (type) and version (validators). */
+typedef struct file_meta {
+    unsigned long generation; /* of the cache entry; 0: none */
+    const char *type;
+    bool derived;             /* v is of st */
+    struct stat st;
+    sk_http_validators v;
+} file_meta;
+
 typedef struct http_conn {
     char *in;          /* unparsed input: an incomplete head, or requests held while paused */
     size_t in_len, in_cap;
@@ -43,6 +54,7 @@ typedef struct http_conn {
     bool done;         /* the last response asked for the connection's end */
     timer_kind timer;
     sk_http_cache cache; /* the file served last */
+    file_meta meta;      /* of the cached file */
     time_t date_sec;   /* when date was formatted */
     char date[30];
 } http_conn;
@@ -94,6 +106,37 @@ static int send_listing(sk_conn *c, sk_http_exchange *x, const sk_http_config *c
     return rc;
 }
 
+/* A regular file: from the cache (its bytes, type and validators kept
+ * while it is the same version) or just opened. */
+static int send_file(sk_conn *c, http_conn *s, sk_http_exchange *x, const sk_http_config *cfg,
+                     const sk_http_target *t, bool cached, const char *name)
+{
+    sk_http_file f = {.fd = t->fd, .st = &t->st};
+    sk_http_validators v;
+    if (!cached) {
+        sk_http_validators_of(&t->st, &v);
+        f.type = sk_http_mime_lookup(cfg->mime, name);
+        f.v = &v;
+        return sk_http_send_file(c, x, &f);
+    }
+    file_meta *m = &s->meta;
+    if (m->generation != s->cache.generation) {
+        m->generation = s->cache.generation;
+        m->type = sk_http_mime_lookup(cfg->mime, name);
+        m->derived = false;
+    }
+    if (!m->derived || !sk_http_same_version(&m->st, &t->st)) {
+        sk_http_validators_of(&t->st, &m->v);
+        m->st = t->st;
+        m->derived = true;
+    }
+    f.type = m->type;
+    f.v = &m->v;
+    if (!x->head)
+        f.bytes = sk_http_cache_bytes(&s->cache);
+    return sk_http_send_file(c, x, &f);
+}
+
 /* A well-formed GET or HEAD for target: the file, index, listing or redirect. */
 static int serve_target(sk_conn *c, http_conn *s, sk_http_exchange *x,
                         const sk_http_config *cfg, const sk_http_span *target)
@@ -117,8 +160,7 @@ static int serve_target(sk_conn *c, http_conn *s, sk_http_exchange *x,
     }
     case SK_HTTP_LISTING: rc = send_listing(c, x, cfg, t.fd, path); break;
     case SK_HTTP_FILE:
-        rc = sk_http_send_file(c, x, t.fd, &t.st,
-                               sk_http_mime_lookup(cfg->mime, dir_form ? "index.html" : path));
+        rc = send_file(c, s, x, cfg, &t, cached, dir_form ? "index.html" : path);
         break;
     }
     if (!cached)

@@ -399,6 +399,37 @@ class HttpBase:
         finally:
             conn.close()
 
+    def test_small_file_rewritten_in_place(self):
+        # A connection keeps a small file's bytes between requests (once
+        # the file has been unchanged for 2 s): a rewrite in place of the
+        # same size is still seen at once, even with its mtime put back,
+        # and so are rewrites that follow each other within microseconds.
+        path = os.path.join(self.root, "inplace.txt")
+        with open(path, "wb") as f:
+            f.write(b"version 00\n")
+        old = os.stat(path).st_mtime_ns
+        time.sleep(2.1)  # unchanged for 2 s: its bytes are kept
+        conn = http.client.HTTPConnection(*self.addr, timeout=IO_TIMEOUT)
+        try:
+            def fetch():
+                conn.request("GET", "/inplace.txt")
+                r = conn.getresponse()
+                return r.status, r.read()
+            self.assertEqual(fetch(), (200, b"version 00\n"))
+            self.assertEqual(fetch(), (200, b"version 00\n"))
+            with open(path, "r+b") as f:
+                f.write(b"VERSION 01\n")
+            os.utime(path, ns=(old, old))  # same inode, size and mtime: only ctime differs
+            self.assertEqual(fetch(), (200, b"VERSION 01\n"))
+            for i in range(2, 40):
+                data = b"version %02d\n" % i
+                with open(path, "r+b") as f:
+                    f.write(data)
+                self.assertEqual(fetch(), (200, data))
+        finally:
+            conn.close()
+            os.unlink(path)
+
     # -- pipelining -------------------------------------------------------
 
     def pipelined(self, names, repeat=1):
