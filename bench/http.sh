@@ -305,23 +305,6 @@ measure_round() {
     done
 }
 
-# Pinning for part 2: two CPUs for the server, one for wrk.
-pin_two_workers() {
-    local cpus
-    cpus=$(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')
-    # shellcheck disable=SC2086  # word splitting wanted
-    set -- $cpus
-    if [ $# -ge 3 ] && command -v taskset >/dev/null 2>&1; then
-        SERVER_PIN=(taskset -c "$1,$2")
-        CLIENT_PIN=(taskset -c "$3")
-        BENCH_PIN_NOTE="servers on CPUs $1,$2, wrk on CPU $3"
-    else
-        SERVER_PIN=()
-        CLIENT_PIN=()
-        BENCH_PIN_NOTE="not pinned: $# CPU(s), servers and wrk share them"
-    fi
-}
-
 report() {
     python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
 import statistics, sys
@@ -432,7 +415,7 @@ main() {
                say "-- round $r"
                measure_round 1 "$r" sk-epoll lighttpd nginx
            done ;;
-        2) pin_two_workers
+        2) bench_pin_cpus 2
            say "== part 2: two workers ($BENCH_PIN_NOTE), wrk ${DURATION} s, $REPEAT round(s)"
            notes+="Part 2: sk serve http --model reactors --workers 2, nginx worker_processes 2 (reuseport); $BENCH_PIN_NOTE.\\n"
            for ((r = 1; r <= REPEAT; r++)); do

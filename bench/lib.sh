@@ -74,18 +74,20 @@ bench_run_child() {
     return "$rc"
 }
 
-# bench_pin_cpus: pin servers to the first allowed CPU and load generators
-# to the second, when this process may use at least two. Sets SERVER_PIN,
-# CLIENT_PIN and BENCH_PIN_NOTE (what it did, in words).
+# bench_pin_cpus [N]: pin servers to the first N allowed CPUs (default 1)
+# and load generators to the next one, when this process may use at least
+# N+1. Sets SERVER_PIN, CLIENT_PIN and BENCH_PIN_NOTE (what it did, in words).
 bench_pin_cpus() {
-    local cpus
+    local n=${1:-1} cpus server
     cpus=$(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')
     # shellcheck disable=SC2086  # word splitting wanted
     set -- $cpus
-    if [ $# -ge 2 ] && command -v taskset >/dev/null 2>&1; then
-        SERVER_PIN=(taskset -c "$1")
-        CLIENT_PIN=(taskset -c "$2")
-        BENCH_PIN_NOTE="server on CPU $1, load generator on CPU $2"
+    if [ $# -gt "$n" ] && command -v taskset >/dev/null 2>&1; then
+        server=$(echo "$@" | cut -d' ' -f1-"$n" | tr ' ' ',')
+        shift "$n"
+        SERVER_PIN=(taskset -c "$server")
+        CLIENT_PIN=(taskset -c "$1")
+        BENCH_PIN_NOTE="server on CPU $server, load generator on CPU $1"
     else
         SERVER_PIN=()
         CLIENT_PIN=()
