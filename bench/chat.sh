@@ -6,7 +6,9 @@
 # messages/s said in total (open loop: latency counts from each message's
 # intended send time), every message delivered to every client:
 #     sk bench --workload chat 127.0.0.1:PORT --conns N --rate 50 --json
-# deliveries/s and p99 delivery latency, for each sockkit model.
+# deliveries/s and p99 delivery latency, for each sockkit model, and for
+# the floor (bench/anchors/chat_floor.c): the least a server can do per
+# delivery, so the machine's own limit shows beside the target.
 # Part 2, the ratio: ncat --chat select()s over its clients and aborts
 # past FD_SETSIZE; bench/ncat_chat_probe.py finds how many it serves (N*).
 # At N*, closed loop (--pipeline W messages in flight, the next said once
@@ -34,6 +36,10 @@
 #                   CPUs ("reactors-2cpu": not pinned, the load generator
 #                   still on CPU 1; default "10000", "" for none)
 #   CHAT_NCAT_MAX   most clients the ncat probe tries (default 1100, past FD_SETSIZE)
+#   CHAT_FLOOR      1 (default): part 1 also runs the fan-out floor
+#                   (bench/anchors/chat_floor.c: raw epoll, one room, one
+#                   write per client per turn), the least any server does;
+#                   0: not
 #   BENCH_DURATION  measured seconds per run (default 5)
 #   BENCH_RESULTS   output directory (default bench/results)
 #   BUILD           sockkit build directory (default build)
@@ -53,12 +59,19 @@ WINDOWS=${CHAT_WINDOWS:-"32 128 256"}
 MODELS=${CHAT_SERVERS:-"epoll reactors"}
 WIDE=${CHAT_WIDE-10000}
 NCAT_PROBE_MAX=${CHAT_NCAT_MAX:-1100} # past FD_SETSIZE (1024)
+ANCHORS=$BUILD/bench-anchors
+FLOOR=${CHAT_FLOOR-1}
 
 bench_traps bench_cleanup
 
 build_all() {
     bench_build_sk chat.sh
     [ -x "$SK" ] || { say "chat.sh: $SK not found"; exit 1; }
+    if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -x "$ANCHORS/chat_floor" ]; then
+        say "== building the anchors into $ANCHORS"
+        sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
+            say "chat.sh: some anchors did not build (reported as n/a)"
+    fi
 }
 
 # free_port: a TCP port nobody listens on now (for ncat, which cannot
@@ -85,6 +98,9 @@ start_server() {
         rc=$?
         SERVER_PIN=("${pin[@]}")
         return $rc ;;
+    floor)
+        [ -x "$ANCHORS/chat_floor" ] || { BENCH_REASON="chat_floor not built (bench/anchors/build.sh)"; return 1; }
+        bench_start "$log" "$ANCHORS/chat_floor" 0 ;;
     ncat)
         command -v ncat >/dev/null 2>&1 || { BENCH_REASON="ncat not installed"; return 1; }
         port=$(free_port)
@@ -264,6 +280,7 @@ main() {
             run_once target "$m" "$c" "$RATE msg/s" --rate "$RATE"
         done
         case " $WIDE " in *" $c "*) run_once target reactors-2cpu "$c" "$RATE msg/s" --rate "$RATE" ;; esac
+        [ "$FLOOR" = 1 ] && run_once target floor "$c" "$RATE msg/s" --rate "$RATE"
     done
     say "== part 2: the most deliveries/s at ncat's largest room"
     if ncat_limit; then
@@ -279,6 +296,7 @@ $(cut -d' ' -f1-3 /proc/loadavg).\\n\
 Each run: a fresh server, \`sk bench --workload chat 127.0.0.1:PORT --conns N --duration $DURATION \
 --warmup $WARMUP --json\` with --rate R (open loop) or --pipeline W (closed loop; the best W of \
 $WINDOWS kept); $BENCH_PIN_NOTE (reactors-2cpu: the server on both CPUs). sk serve chat runs with --chat-rate 0 (reactors: --workers 2); \
+floor: bench/anchors/chat_floor.c, the least a chat server can do (raw epoll, one room, every line said in a turn sent to every client with one write each after the turn; no nicknames, stamps or queues); \
 ncat --chat does not echo (--no-echo), and serves at most $NCAT_N clients (bench/ncat_chat_probe.py). \
 Server CPU s: the server's CPU time over the whole run (connecting included); client CPU s: the \
 load generator's (time(1)). Produced by bench/chat.sh."

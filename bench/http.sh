@@ -5,8 +5,11 @@
 # Workloads (keep-alive GETs of one static file):
 #     1 KiB file, wrk -t1 -c50 -dD       1 MiB file, wrk -t1 -c10 -dD
 # Part 1, one core each: sk serve http (--model epoll), lighttpd and nginx
-# (worker_processes 1). Part 2, two workers: sk serve http --model reactors
-# --workers 2 against nginx worker_processes 2.
+# (worker_processes 1), and the floor (bench/anchors/http_floor.c: one read
+# and one write of a reply made at start per request; 1 KiB only), which
+# shows what the load generator allows on this machine. Part 2, two
+# workers: sk serve http --model reactors --workers 2 against nginx
+# worker_processes 2.
 #
 # Each server is started by the script from a generated configuration in a
 # temporary directory, on a free high port, in the foreground (never as a
@@ -25,7 +28,8 @@
 # Output: a table on stdout (requests/s, p99 latency, ratio to lighttpd
 # and to nginx; the server's CPU time per request and its ratio to theirs,
 # the figure that still compares servers when a loaded machine starves the
-# load generator) and bench/results/http.md, http.dat.
+# load generator; wrk's own CPU share, near 100% when wrk sets the rate)
+# and bench/results/http.md, http.dat.
 #
 # usage: bench/http.sh            (from anywhere; builds what is missing)
 # environment:
@@ -49,6 +53,11 @@ PARTS=${BENCH_PARTS:-"1 2"}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
 SK=$BUILD/sk
 LOGS=$BUILD/bench-logs/http
+ANCHORS=$BUILD/bench-anchors
+# TIMED: time(1) writing wrk's user and system CPU seconds and its wall
+# time to a file (Debian's time package; without it, no figure).
+TIMED=()
+[ -x /usr/bin/time ] && TIMED=(/usr/bin/time -f '%U %S %e' -o)
 WORK=""
 WRK_PID=""
 
@@ -76,6 +85,11 @@ build_all() {
     fi
     [ -x "$SK" ] || { say "http.sh: $SK not found"; exit 1; }
     command -v wrk >/dev/null 2>&1 || { say "http.sh: wrk not found (apt-get install wrk)"; exit 1; }
+    if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -x "$ANCHORS/http_floor" ]; then
+        say "== building the anchors into $ANCHORS"
+        sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
+            say "http.sh: some anchors did not build (reported as n/a)"
+    fi
 }
 
 # The document root: 1k.bin and 1m.bin (random bytes).
@@ -155,6 +169,9 @@ start_server() {
     sk-reactors2)
         bench_start "$log" "$SK" serve http=tcp:127.0.0.1:0 --model reactors --workers 2 -q \
             --grace 1 --http-root "$WORK/www" || return 1 ;;
+    floor)
+        [ -x "$ANCHORS/http_floor" ] || { BENCH_REASON="http_floor not built (bench/anchors/build.sh)"; return 1; }
+        bench_start "$log" "$ANCHORS/http_floor" "$WORK/www/1k.bin" 0 || return 1 ;;
     lighttpd | nginx | nginx2)
         command -v "${name%2}" >/dev/null 2>&1 ||
             { BENCH_REASON="${name%2} not installed"; return 1; }
@@ -233,13 +250,14 @@ EOF
 }
 
 # run_wrk PORT PATH CONNS LOGPREFIX: sets RATE, P99 (µs), CPU_US (the
-# server's CPU time per request, µs: every process of its group) and NOTE,
-# or returns 1 with NOTE.
+# server's CPU time per request, µs: every process of its group), GEN_CPU
+# (wrk's CPU time over its wall time, %: near 100, wrk sets the rate) and
+# NOTE, or returns 1 with NOTE.
 run_wrk() {
     local port=$1 path=$2 conns=$3 log=$4 rc parsed cpu0 cpu1
-    RATE=- P99=- CPU_US=- NOTE=""
+    RATE=- P99=- CPU_US=- GEN_CPU=- NOTE=""
     cpu0=$(bench_group_cpu_ticks "$BENCH_PID")
-    timeout -k 5 $((${DURATION%.*} + 60)) "${CLIENT_PIN[@]}" wrk -t1 -c"$conns" -d"$DURATION" \
+    ${TIMED[@]+"${TIMED[@]}" "$log.time"} timeout -k 5 $((${DURATION%.*} + 60)) "${CLIENT_PIN[@]}" wrk -t1 -c"$conns" -d"$DURATION" \
         --latency "http://127.0.0.1:$port$path" >"$log.wrk" 2>&1 &
     WRK_PID=$!
     wait "$WRK_PID"
@@ -268,14 +286,15 @@ EOF
     read -r RATE P99 NOTE <<<"$parsed"
     CPU_US=$(python3 -c 'import os, sys; t, r, d = map(float, sys.argv[1:]); print("%.2f" % (t / os.sysconf("SC_CLK_TCK") * 1e6 / (r * d)) if r > 0 else "-")' \
         "$((cpu1 - cpu0))" "$RATE" "$DURATION")
+    [ -s "$log.time" ] && GEN_CPU=$(awk '{ if ($3 > 0) printf "%.0f", 100 * ($1 + $2) / $3; else print "-" }' "$log.time")
 }
 
-# record PART SERVER WORKLOAD STATUS RATE P99 CPU_US NOTE
+# record PART SERVER WORKLOAD STATUS RATE P99 CPU_US GEN_CPU NOTE
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"
     case $4 in
-    ok) say "   $2 $3: $5 requests/s, p99 $6 us, server CPU $7 us/request${8:+ ($8)}" ;;
-    *) say "   $2 $3: $4${8:+ ($8)}" ;;
+    ok) say "   $2 $3: $5 requests/s, p99 $6 us, server CPU $7 us/request, wrk CPU $8%${9:+ ($9)}" ;;
+    *) say "   $2 $3: $4${9:+ ($9)}" ;;
     esac
 }
 
@@ -287,18 +306,20 @@ measure_round() {
         log=$LOGS/$name-$round
         if ! start_server "$name" "$log"; then
             for w in 1k 1m; do
-                record "$part" "$name" "$w" n/a - - - "$BENCH_REASON"
+                record "$part" "$name" "$w" n/a - - - - "$BENCH_REASON"
             done
             continue
         fi
         for w in 1k 1m; do
             case $w in 1k) path=/1k.bin conns=50 ;; *) path=/1m.bin conns=10 ;; esac
-            if ! bench_alive "$BENCH_PID"; then
-                record "$part" "$name" "$w" failed - - - "server exited"
+            if [ "$name" = floor ] && [ "$w" != 1k ]; then
+                record "$part" "$name" "$w" n/a - - - - "the floor answers small files only"
+            elif ! bench_alive "$BENCH_PID"; then
+                record "$part" "$name" "$w" failed - - - - "server exited"
             elif run_wrk "$BENCH_PORT" "$path" "$conns" "$log-$w"; then
-                record "$part" "$name" "$w" ok "$RATE" "$P99" "$CPU_US" "$NOTE"
+                record "$part" "$name" "$w" ok "$RATE" "$P99" "$CPU_US" "$GEN_CPU" "$NOTE"
             else
-                record "$part" "$name" "$w" failed - - - "$NOTE"
+                record "$part" "$name" "$w" failed - - - - "$NOTE"
             fi
         done
         bench_stop "$BENCH_PID"
@@ -312,12 +333,13 @@ import statistics, sys
 tsv, results, meta = sys.argv[1:4]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
 order, runs, notes = [], {}, {}
-for part, server, work, status, rate, p99, cpu, note in rows:
+for part, server, work, status, rate, p99, cpu, gen, note in rows:
     key = (part, server, work)
     if key not in order:
         order.append(key)
     if status == "ok":
-        runs.setdefault(key, []).append((float(rate), float(p99), float(cpu) if cpu != "-" else None))
+        runs.setdefault(key, []).append((float(rate), float(p99), float(cpu) if cpu != "-" else None,
+                                         float(gen) if gen != "-" else None))
     elif note:
         notes[key] = status + ": " + note
 
@@ -341,6 +363,12 @@ def cpu(key):
     return c[(len(c) - 1) // 2] if c else None
 
 
+def gen_cpu(key):
+    # the median of wrk's CPU share over the runs, %
+    g = sorted(x[3] for x in runs.get(key, []) if x[3] is not None)
+    return "%.0f" % g[(len(g) - 1) // 2] if g else "n/a"
+
+
 def cpu_ratio(key, anchor):
     # the anchor's CPU per request over the server's: > 1 is less work
     a, b = cpu(key), cpu((key[0], anchor, key[2]))
@@ -349,7 +377,7 @@ def cpu_ratio(key, anchor):
 
 work_name = {"1k": "1 KiB, 50 conns", "1m": "1 MiB, 10 conns"}
 head = ["part", "server", "workload", "requests/s", "p99 ms", "runs", "vs lighttpd", "vs nginx",
-        "CPU µs/req", "CPU vs lighttpd", "CPU vs nginx", "notes"]
+        "CPU µs/req", "CPU vs lighttpd", "CPU vs nginx", "wrk CPU %", "notes"]
 table = []
 for key in order:
     part, server, work = key
@@ -362,14 +390,14 @@ for key in order:
         cells += ["{:,.0f}".format(m[0]), "%.2f" % (m[1] / 1000), str(len(spread)),
                   ratio(key, "lighttpd") if part == "1" else "-", ratio(key, nginx),
                   "%.1f" % c if c else "n/a", cpu_ratio(key, "lighttpd") if part == "1" else "-",
-                  cpu_ratio(key, nginx)]
+                  cpu_ratio(key, nginx), gen_cpu(key)]
     else:
-        cells += ["-", "-", "0", "-", "-", "-", "-", "-"]
+        cells += ["-", "-", "0", "-", "-", "-", "-", "-", "-"]
     cells.append(notes.get(key, "") if not m else
                  "min {:,.0f} max {:,.0f}".format(min(spread), max(spread)) if len(spread) > 1 else "")
     table.append(cells)
 
-right = {3, 4, 5, 6, 7, 8, 9, 10}
+right = {3, 4, 5, 6, 7, 8, 9, 10, 11}
 widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
 fmt = lambda c: "  ".join(x.rjust(w) if i in right else x.ljust(w)
                           for i, (x, w) in enumerate(zip(c, widths))).rstrip()
@@ -390,6 +418,8 @@ with open(results + "/http.dat", "w") as dat:
               " runs (bench/http.sh)\n")
     for key in order:
         m, c = median(key), cpu(key)
+        if not m and key[1] == "floor":
+            continue
         dat.write("%s %s %s %s %s %s %d\n" % (key[0], key[1], key[2], "%.0f" % m[0] if m else "NaN",
                                              "%.0f" % m[1] if m else "NaN", "%.2f" % c if c else "NaN",
                                              len(runs.get(key, []))))
@@ -410,10 +440,10 @@ main() {
         case $part in
         1) bench_pin_cpus
            say "== part 1: one core each ($BENCH_PIN_NOTE), wrk ${DURATION} s, $REPEAT round(s)"
-           notes+="Part 1: sk serve http --model epoll, lighttpd, nginx worker_processes 1; $BENCH_PIN_NOTE.\\n"
+           notes+="Part 1: sk serve http --model epoll, lighttpd, nginx worker_processes 1, and the floor (bench/anchors/http_floor.c: one read and one write of a reply made at start per request, no parsing, stat or open: what no server beats with this wrk on this machine); $BENCH_PIN_NOTE.\\n"
            for ((r = 1; r <= REPEAT; r++)); do
                say "-- round $r"
-               measure_round 1 "$r" sk-epoll lighttpd nginx
+               measure_round 1 "$r" sk-epoll lighttpd nginx floor
            done ;;
         2) bench_pin_cpus 2
            say "== part 2: two workers ($BENCH_PIN_NOTE), wrk ${DURATION} s, $REPEAT round(s)"

@@ -9,13 +9,16 @@
 # at 50 and then 1,000 connections, driven by
 #     sk bench 127.0.0.1:PORT --conns N --size 64 --duration D --json
 # The server is pinned to one CPU and the load generator to another (taskset)
-# when two are available, so the ratios compare like with like.
+# when two are available, so the ratios compare like with like. With
+# BENCH_REPEAT > 1 the measurements run in rounds, every server once per
+# round, and the median of each point is kept.
 #
 # Output: a table on stdout (round trips/s, p99 latency, ratio to libuv and
 # to raw-epoll measured in the same run; and the server's CPU time per round
 # trip with its ratio to the anchors' — the figure that still compares
-# servers when the load generator, on its one CPU, is the bottleneck),
-# and in bench/results/: models.md
+# servers when the load generator, on its one CPU, is the bottleneck; and
+# the load generator's own CPU share, which says when it is), and in
+# bench/results/: models.md
 # (the table as markdown), models.dat (the data), models.svg and models.png
 # (grouped bars, with gnuplot). A server that cannot start is "n/a" (with the
 # reason); one that fails under load is "failed"; the run goes on.
@@ -24,7 +27,8 @@
 # environment:
 #   BENCH_DURATION  seconds per measurement (default 5)
 #   BENCH_CONNS     connection counts (default "50 1000")
-#   BENCH_REPEAT    measurements per point, the median is kept (default 1)
+#   BENCH_REPEAT    rounds (each runs every server once), the median of
+#                   each point is kept (default 1)
 #   BENCH_SERVERS   servers to run (default: all, in the order above)
 #   BENCH_RESULTS   output directory (default bench/results)
 #   BUILD           sockkit build directory (default build)
@@ -45,6 +49,10 @@ SERVERS=${BENCH_SERVERS:-"thread fork prefork pool select poll epoll reactors ur
 SIZE=64
 SELECT_LIMIT=1024 # FD_SETSIZE
 ANCHORS=$BUILD/bench-anchors
+# TIMED: time(1) writing the load generator's user and system CPU seconds
+# and its wall time to a file (Debian's time package; without it, no figure).
+TIMED=()
+[ -x /usr/bin/time ] && TIMED=(/usr/bin/time -f '%U %S %e' -o)
 
 bench_traps bench_cleanup
 
@@ -92,40 +100,57 @@ server_cmd() {
     esac
 }
 
-# record SERVER CONNS STATUS RATE P99 NOTE CPU_US
+# record SERVER CONNS STATUS RATE P99 NOTE CPU_US GEN_CPU
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${7:--}" >>"$TSV"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "${7:--}" "${8:--}" >>"$TSV"
     case $3 in
-    ok) say "   $1 @ $2: $4 round trips/s, p99 $5 us, server CPU $7 us/rt${6:+ ($6)}" ;;
+    ok) say "   $1 @ $2: $4 round trips/s, p99 $5 us, server CPU $7 us/rt, load generator CPU ${8}%${6:+ ($6)}" ;;
     *) say "   $1 @ $2: $3${6:+ ($6)}" ;;
     esac
 }
 
-# measure SERVER CONNS: BENCH_REPEAT measurements (a fresh server each);
-# records the one with the median rate, or why there is none.
+# measure SERVER CONNS ROUND: one measurement (a fresh server), appended to
+# RUNS; a point that could not run or failed in an earlier round is not
+# tried again.
 measure() {
-    local name=$1 conns=$2 i runs=() pick
+    local name=$1 conns=$2 round=$3
+    if grep -q "^$name	$conns	[^o]" "$RUNS" 2>/dev/null; then
+        return
+    fi
     if [ "$name" = select ] && [ "$conns" -gt $((SELECT_LIMIT - 64)) ]; then
-        record "$name" "$conns" n/a - - "FD_SETSIZE"
+        printf '%s\t%s\tn/a\t-\t-\t-\t-\tFD_SETSIZE\n' "$name" "$conns" >>"$RUNS"
         return
     fi
     if ! server_cmd "$name"; then
-        record "$name" "$conns" n/a - - "$BENCH_REASON"
+        printf '%s\t%s\tn/a\t-\t-\t-\t-\t%s\n' "$name" "$conns" "$BENCH_REASON" >>"$RUNS"
         return
     fi
-    for ((i = 1; i <= REPEAT; i++)); do
-        measure_once "$name" "$conns" "$LOGS/$name-$conns-$i"
-        [ "$STATUS" = ok ] || break # n/a or failed: no point repeating
-        runs+=("$RATE $P99 $CPU_US $NOTE")
-    done
-    if [ "$STATUS" != ok ]; then
+    measure_once "$name" "$conns" "$LOGS/$name-$conns-$round"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$STATUS" "$RATE" "$P99" "$CPU_US" \
+        "$GEN_CPU" "$NOTE" >>"$RUNS"
+    case $STATUS in
+    ok) say "   $name @ $conns, round $round: $RATE round trips/s, p99 $P99 us, server CPU $CPU_US us/rt, load generator CPU $GEN_CPU%" ;;
+    *) say "   $name @ $conns, round $round: $STATUS${NOTE:+ ($NOTE)}" ;;
+    esac
+}
+
+# pick SERVER CONNS: record the run with the median rate of SERVER at CONNS
+# (over the rounds), or why there is none.
+pick() {
+    local name=$1 conns=$2 runs n line
+    runs=$(awk -F'\t' -v s="$name" -v c="$conns" '$1 == s && $2 == c' "$RUNS")
+    [ -n "$runs" ] || return
+    line=$(printf '%s\n' "$runs" | awk -F'\t' '$3 != "ok"' | tail -n 1)
+    if [ -n "$line" ]; then
+        IFS=$'\t' read -r _ _ STATUS _ _ _ _ NOTE <<<"$line"
         record "$name" "$conns" "$STATUS" - - "$NOTE"
         return
     fi
-    pick=$(printf '%s\n' "${runs[@]}" | sort -g -k1,1 | sed -n "$(((${#runs[@]} + 1) / 2))p")
-    read -r RATE P99 CPU_US NOTE <<<"$pick"
-    [ "$REPEAT" -gt 1 ] && NOTE="median of $REPEAT${NOTE:+; $NOTE}"
-    record "$name" "$conns" ok "$RATE" "$P99" "$NOTE" "$CPU_US"
+    n=$(printf '%s\n' "$runs" | wc -l)
+    line=$(printf '%s\n' "$runs" | sort -t$'\t' -g -k4,4 | sed -n "$(((n + 1) / 2))p")
+    IFS=$'\t' read -r _ _ _ RATE P99 CPU_US GEN_CPU NOTE <<<"$line"
+    [ "$n" -gt 1 ] && NOTE="median of $n${NOTE:+; $NOTE}"
+    record "$name" "$conns" ok "$RATE" "$P99" "$NOTE" "$CPU_US" "$GEN_CPU"
 }
 
 # loadgen_error FILE: the load generator's last two messages, on one line.
@@ -138,10 +163,12 @@ loadgen_error() {
 
 # measure_once SERVER CONNS LOGPREFIX: start CMD, check one echo, load it,
 # stop it. Sets STATUS (ok, n/a, failed), RATE, P99, CPU_US (the server's
-# CPU time per round trip, µs, over the warmup and the measured run) and NOTE.
+# CPU time per round trip, µs, over the warmup and the measured run),
+# GEN_CPU (the load generator's CPU time over its wall time, %: near 100,
+# the generator, not the server, sets the rate) and NOTE.
 measure_once() {
     local name=$1 conns=$2 log=$3 parsed errors mism rts rc alive=1 cpu0 cpu1
-    STATUS=failed RATE=- P99=- CPU_US=- NOTE=""
+    STATUS=failed RATE=- P99=- CPU_US=- GEN_CPU=- NOTE=""
     if ! bench_start "$log" "${CMD[@]}"; then
         STATUS=n/a NOTE=$BENCH_REASON
         return
@@ -152,7 +179,8 @@ measure_once() {
         return
     fi
     cpu0=$(bench_group_cpu_ticks "$BENCH_PID")
-    bench_run_child timeout -k 5 $((${DURATION%.*} * 2 + 60)) "${CLIENT_PIN[@]}" "${LOADGEN[@]}" \
+    bench_run_child ${TIMED[@]+"${TIMED[@]}" "$log.time"} timeout -k 5 $((${DURATION%.*} * 2 + 60)) \
+        "${CLIENT_PIN[@]}" "${LOADGEN[@]}" \
         "127.0.0.1:$BENCH_PORT" --conns "$conns" --size "$SIZE" --duration "$DURATION" --json \
         </dev/null >"$log.json" 2>"$log.bench.err"
     rc=$?
@@ -182,6 +210,7 @@ print(r["round_trips_per_s"], r["latency_us"]["p99"], r["errors"], r["mismatches
     CPU_US=$(python3 -c 'import os, sys; t, r, d = map(float, sys.argv[1:]); print("%.2f" % (t / os.sysconf("SC_CLK_TCK") * 1e6 / (r * (d + 1))))' \
         "$((cpu1 - cpu0))" "$RATE" "$DURATION")
     [ "$errors" = 0 ] || NOTE="$errors connection errors"
+    [ -s "$log.time" ] && GEN_CPU=$(awk '{ if ($3 > 0) printf "%.0f", 100 * ($1 + $2) / $3; else print "-" }' "$log.time")
 }
 
 # report: the table on stdout, models.md and models.dat, then the chart.
@@ -219,8 +248,13 @@ def efficiency(server, conns, anchor):
     return "%.2f" % (b / a) if a and b else "n/a"
 
 
+def gen_cpu(server, conns):
+    r = res.get((server, conns))
+    return r[7] if r and len(r) > 7 and r[2] == "ok" and r[7] != "-" else "n/a"
+
+
 head = ["server", "conns", "round trips/s", "p99 µs", "ratio to libuv", "ratio to raw-epoll",
-        "CPU µs/rt", "CPU ratio to libuv", "CPU ratio to raw-epoll", "notes"]
+        "CPU µs/rt", "CPU ratio to libuv", "CPU ratio to raw-epoll", "load generator CPU %", "notes"]
 table = []
 for conns in conns_list:
     for server in servers:
@@ -233,13 +267,13 @@ for conns in conns_list:
             cells = ["{:,.0f}".format(float(rt)), "{:,.0f}".format(float(p99)),
                      ratio(server, conns, "libuv"), ratio(server, conns, "raw-epoll"),
                      "%.2f" % c if c else "n/a", efficiency(server, conns, "libuv"),
-                     efficiency(server, conns, "raw-epoll")]
+                     efficiency(server, conns, "raw-epoll"), gen_cpu(server, conns)]
         else:
-            cells = [status, "-", "-", "-", "-", "-", "-"]
+            cells = [status, "-", "-", "-", "-", "-", "-", "-"]
         table.append([server, "{:,}".format(int(conns))] + cells + [note])
 
 widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
-right = {1, 2, 3, 4, 5, 6, 7, 8}
+right = {1, 2, 3, 4, 5, 6, 7, 8, 9}
 def fmt(cells):
     return "  ".join(c.rjust(w) if i in right else c.ljust(w)
                      for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
@@ -338,21 +372,32 @@ main() {
     bench_pin_cpus
     pin=$BENCH_PIN_NOTE
     say "== $pin; RLIMIT_NOFILE $(ulimit -Sn); $DURATION s per measurement; logs in $LOGS"
-    local server
-    for server in $SERVERS; do
-        say "== $server"
-        for c in $CONNS_LIST; do
-            measure "$server" "$c"
+    RUNS=$LOGS/runs.tsv
+    : >"$RUNS"
+    local server round
+    for ((round = 1; round <= REPEAT; round++)); do
+        say "== round $round of $REPEAT"
+        for server in $SERVERS; do
+            for c in $CONNS_LIST; do
+                measure "$server" "$c" "$round"
+            done
+        done
+    done
+    for c in $CONNS_LIST; do
+        for server in $SERVERS; do
+            pick "$server" "$c"
         done
     done
     META="$(date -u '+%Y-%m-%d %H:%M UTC'), Linux $(uname -r), $(nproc) CPU(s): \
 $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//').\\n\
 Each measurement: a fresh server, \`${LOADGEN[*]##*/} 127.0.0.1:PORT --conns N --size $SIZE --duration $DURATION --json\`\
-$([ "$REPEAT" -gt 1 ] && echo " (median of $REPEAT)"); \
+$([ "$REPEAT" -gt 1 ] && echo " (median of $REPEAT rounds; each round runs every server once, so drift in the machine's load hurts them alike)"); \
 $pin. reactors runs with --workers 2; select stops at FD_SETSIZE ($SELECT_LIMIT). \
 Ratios are to the libuv and raw-epoll anchors measured in the same run. \
 CPU µs/rt: the server's CPU time (all its processes) per round trip over the run; a CPU ratio is the anchor's \
-CPU per round trip over the server's (> 1: the server does less work per round trip). Produced by bench/models.sh."
+CPU per round trip over the server's (> 1: the server does less work per round trip). \
+Load generator CPU: its user + system time over its wall time (connecting included); near 100% it is the load generator, \
+on its one CPU, that sets the rate, and a faster server cannot show. Produced by bench/models.sh."
     report
     chart
     say "== results in $RESULTS/models.{md,dat,svg,png}"

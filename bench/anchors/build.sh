@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build the C benchmark anchors (uv_echo, event_echo, epoll_echo) with
+# Build the C benchmark anchors (uv_echo, event_echo, epoll_echo, and the
+# floors http_floor and chat_floor) with
 # gcc -O2 into OUTDIR, against Debian's libuv1-dev and libevent-dev.
 #
 # usage: bench/anchors/build.sh OUTDIR
@@ -52,4 +53,6 @@ build() {
 build uv_echo uv.h "$(lib_flags libuv -luv)" libuv1-dev
 build event_echo event2/event.h "$(lib_flags libevent -levent)" libevent-dev
 build epoll_echo "" ""
+build http_floor "" ""
+build chat_floor "" ""
 exit $status

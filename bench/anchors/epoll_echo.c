@@ -17,9 +17,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ECHO_BACKLOG 511 /* SK_DEFAULT_BACKLOG: the same queue for every server */
+#include "anchor_listener.h"
+
 #define MAX_EVENTS 1024
 #define BUF_SIZE 65536
 
@@ -45,29 +44,6 @@ struct backlog {
 };
 
 static char buf[BUF_SIZE];
-
-static int open_listener(int port)
-{
-    struct sockaddr_in sin;
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sin.sin_port = htons((unsigned short)port);
-    socklen_t len = sizeof sin;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 || listen(fd, ECHO_BACKLOG) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
-        close(fd);
-        return -1;
-    }
-    printf("echo listening on tcp:127.0.0.1:%d\n", ntohs(sin.sin_port));
-    fflush(stdout);
-    return fd;
-}
 
 static void close_conn(struct backlog *bl, int fd)
 {
@@ -166,7 +142,7 @@ int main(int argc, char **argv)
     int port = argc > 1 ? atoi(argv[1]) : 0;
 
     signal(SIGPIPE, SIG_IGN);
-    int lfd = open_listener(port);
+    int lfd = anchor_listen(port, "echo");
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
     if (lfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev) < 0) {

@@ -1,5 +1,6 @@
 """The benchmark anchors (bench/anchors/) build and echo, so bench/models.sh
-keeps comparing against working servers; and models.sh itself runs.
+keeps comparing against working servers; the floors of bench/http.sh and
+bench/chat.sh answer as those scripts expect; and models.sh itself runs.
 Loopback and ephemeral ports only; anchors whose library headers are
 missing (libuv1-dev, libevent-dev) are skipped."""
 import os
@@ -19,8 +20,9 @@ SOURCE_DIR = os.environ.get("SK_SOURCE_DIR",
                             os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BENCH_DIR = os.path.join(SOURCE_DIR, "bench")
 ANCHOR_DIR = os.path.join(BENCH_DIR, "anchors")
-LISTEN_RE = re.compile(r"^echo listening on tcp:127\.0\.0\.1:(\d+)$")
-HEADERS = {"uv_echo": "uv.h", "event_echo": "event2/event.h", "epoll_echo": None}
+LISTEN_RE = re.compile(r"^(?:echo|http|chat) listening on tcp:127\.0\.0\.1:(\d+)$")
+HEADERS = {"uv_echo": "uv.h", "event_echo": "event2/event.h", "epoll_echo": None,
+           "http_floor": None, "chat_floor": None}
 
 
 def have_header(header):
@@ -118,6 +120,53 @@ class BenchAnchors(unittest.TestCase):
             sk.close()
             self.assertEqual(bytes(received), payload)
             self.assertEqual(seed_tcp_client(anchor.addr), b"hello world")
+
+    def test_http_floor_answers_pipelined_gets_with_the_file(self):
+        body = os.urandom(1024)
+        path = os.path.join(self.out, "1k.bin")
+        with open(path, "wb") as f:
+            f.write(body)
+        with Anchor(self.c_anchor("http_floor") + [path]) as anchor:
+            with socket.create_connection(anchor.addr, timeout=10) as sk:
+                # two requests in one segment, a third split inside its "\r\n\r\n"
+                sk.sendall(b"GET /1k.bin HTTP/1.1\r\nHost: a\r\n\r\n" * 2 + b"GET / HTTP/1.1\r\n\r")
+                time.sleep(0.05)
+                sk.sendall(b"\n")
+                data = b""
+                while data.count(body) < 3:
+                    chunk = sk.recv(65536)
+                    self.assertTrue(chunk, "connection closed after %d bytes" % len(data))
+                    data += chunk
+            heads = [part for part in data.split(body) if part]
+            self.assertEqual(len(heads), 3)
+            for head in heads:
+                self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"), head)
+                self.assertIn(b"\r\nContent-Length: 1024\r\n", head)
+
+    def test_http_floor_refuses_a_missing_file(self):
+        out = subprocess.run(self.c_anchor("http_floor") + [os.path.join(self.out, "nosuch")],
+                             capture_output=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn(b"usage: http_floor FILE", out.stderr)
+
+    def test_chat_floor_greets_and_delivers_every_line_to_everyone(self):
+        with Anchor(self.c_anchor("chat_floor")) as anchor:
+            clients = [socket.create_connection(anchor.addr, timeout=10) for _ in range(3)]
+            try:
+                files = [c.makefile("rb") for c in clients]
+                for f in files:
+                    self.assertTrue(f.readline().endswith(b"\n"))  # the greeting
+                clients[0].sendall(b"skb:0:hello\nskb:1:")
+                clients[1].sendall(b"world\n")  # a line from a second client, alone
+                clients[0].sendall(b"there\n")  # the first client's split line, ended
+                for f in files:
+                    lines = sorted([f.readline(), f.readline(), f.readline()])
+                    self.assertEqual(lines, [b"skb:0:hello\n", b"skb:1:there\n", b"world\n"])
+                for f in files:
+                    f.close()
+            finally:
+                for c in clients:
+                    c.close()
 
     def test_asyncio_anchor_echoes(self):
         self.check_echo([sys.executable, os.path.join(ANCHOR_DIR, "asyncio_echo.py")])
