@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "anchor_listener.h"
+#include "anchor_reactor.h"
 
 #define MAX_EVENTS 1024
 #define READ_SIZE 65536
@@ -131,13 +131,7 @@ static void on_writable(struct room *r, struct client *c)
 
 static void accept_all(struct room *r, int lfd)
 {
-    for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return;
-        }
+    for (int fd; (fd = anchor_accept(lfd)) >= 0;) {
         struct client *c = calloc(1, sizeof *c);
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (!c || grow((void **)&r->by_fd, &r->cap, (size_t)fd + 1, sizeof *r->by_fd) < 0 ||
@@ -211,18 +205,13 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     int lfd = anchor_listen(port, "chat");
-    r.ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
-    if (lfd < 0 || r.ep < 0 || epoll_ctl(r.ep, EPOLL_CTL_ADD, lfd, &lev) < 0) {
-        perror("chat_floor");
+    r.ep = anchor_epoll(lfd, "chat_floor");
+    if (r.ep < 0)
         return 1;
-    }
     for (;;) {
-        int n = epoll_wait(r.ep, events, MAX_EVENTS, -1);
-        if (n < 0 && errno != EINTR) {
-            perror("chat_floor: epoll_wait");
+        int n = anchor_wait(r.ep, events, MAX_EVENTS, "chat_floor: epoll_wait");
+        if (n < 0)
             return 1;
-        }
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             struct client *c = fd == lfd ? NULL : r.by_fd[fd];

@@ -26,7 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "anchor_listener.h"
+#include "anchor_reactor.h"
 
 #define MAX_EVENTS 1024
 #define BUF_SIZE 65536
@@ -56,13 +56,7 @@ static void close_conn(struct backlog *bl, int fd)
 
 static void accept_all(int ep, int lfd)
 {
-    for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return; /* EAGAIN, or EMFILE & co: try again on the next wakeup */
-        }
+    for (int fd; (fd = anchor_accept(lfd)) >= 0;) {
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
             close(fd);
@@ -143,18 +137,13 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     int lfd = anchor_listen(port, "echo");
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
-    if (lfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev) < 0) {
-        perror("epoll_echo");
+    int ep = anchor_epoll(lfd, "epoll_echo");
+    if (ep < 0)
         return 1;
-    }
     for (;;) {
-        int n = epoll_wait(ep, events, MAX_EVENTS, -1);
-        if (n < 0 && errno != EINTR) {
-            perror("epoll_echo: epoll_wait");
+        int n = anchor_wait(ep, events, MAX_EVENTS, "epoll_echo: epoll_wait");
+        if (n < 0)
             return 1;
-        }
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             if (fd == lfd)

@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "anchor_listener.h"
+#include "anchor_reactor.h"
 
 #define MAX_EVENTS 1024
 #define READ_SIZE 65536
@@ -75,13 +75,7 @@ static int make_reply(const char *path, struct reply *r)
 
 static void accept_all(int ep, int lfd)
 {
-    for (;;) {
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            return;
-        }
+    for (int fd; (fd = anchor_accept(lfd)) >= 0;) {
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
         if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
             close(fd);
@@ -139,18 +133,13 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     int lfd = anchor_listen(argc > 2 ? atoi(argv[2]) : 0, "http");
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event lev = {.events = EPOLLIN, .data.fd = lfd};
-    if (lfd < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev) < 0) {
-        perror("http_floor");
+    int ep = anchor_epoll(lfd, "http_floor");
+    if (ep < 0)
         return 1;
-    }
     for (;;) {
-        int n = epoll_wait(ep, events, MAX_EVENTS, -1);
-        if (n < 0 && errno != EINTR) {
-            perror("http_floor: epoll_wait");
+        int n = anchor_wait(ep, events, MAX_EVENTS, "http_floor: epoll_wait");
+        if (n < 0)
             return 1;
-        }
         for (int i = 0; i < n; i++) {
             if (events[i].data.fd == lfd)
                 accept_all(ep, lfd);
