@@ -204,8 +204,10 @@ ncat_limit() {
 }
 
 report() {
-    python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
+    PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
 import sys
+
+from results_table import markdown_table, text_table
 
 tsv, results, meta = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
@@ -230,14 +232,8 @@ if "ncat" in best:
         ratios.append("%s: %s deliveries/s (%s), %.1fx ncat --chat" % (
             server, "{:,.0f}".format(dps), load, dps / best["ncat"][0]))
 
-widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
 right = {2, 4, 5, 6, 7}
-fmt = lambda cells: "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-print(fmt(head))
-print(fmt(["-" * w for w in widths]))
-for t in table:
-    print(fmt(t))
+print(text_table(head, table, right))
 print()
 for r in ratios:
     print("best closed loop, " + r)
@@ -245,10 +241,7 @@ for r in ratios:
 with open(results + "/chat.md", "w") as md:
     md.write("# Chat fan-out: sk serve chat vs ncat --chat\n\n")
     md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write("| " + " | ".join(head) + " |\n")
-    md.write("|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|\n")
-    for t in table:
-        md.write("| " + " | ".join(c.replace("|", "/") for c in t) + " |\n")
+    md.write(markdown_table(head, table, right))
     if ratios:
         md.write("\nBest closed-loop rate at ncat's largest room:\n\n")
         for r in ratios:

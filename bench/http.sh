@@ -327,8 +327,10 @@ measure_round() {
 }
 
 report() {
-    python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
+    PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
 import statistics, sys
+
+from results_table import markdown_table, text_table
 
 tsv, results, meta = sys.argv[1:4]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
@@ -398,21 +400,12 @@ for key in order:
     table.append(cells)
 
 right = {3, 4, 5, 6, 7, 8, 9, 10, 11}
-widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
-fmt = lambda c: "  ".join(x.rjust(w) if i in right else x.ljust(w)
-                          for i, (x, w) in enumerate(zip(c, widths))).rstrip()
-print(fmt(head))
-print(fmt(["-" * w for w in widths]))
-for t in table:
-    print(fmt(t))
+print(text_table(head, table, right))
 
 with open(results + "/http.md", "w") as md:
     md.write("# sk serve http vs lighttpd and nginx: static files over keep-alive\n\n")
     md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write("| " + " | ".join(head) + " |\n")
-    md.write("|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|\n")
-    for t in table:
-        md.write("| " + " | ".join(c.replace("|", "/") for c in t) + " |\n")
+    md.write(markdown_table(head, table, right))
 with open(results + "/http.dat", "w") as dat:
     dat.write("# part server workload median_requests_per_s median_p99_us median_cpu_us_per_request"
               " runs (bench/http.sh)\n")

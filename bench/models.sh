@@ -215,8 +215,10 @@ print(r["round_trips_per_s"], r["latency_us"]["p99"], r["errors"], r["mismatches
 
 # report: the table on stdout, models.md and models.dat, then the chart.
 report() {
-    python3 - "$TSV" "$RESULTS" "$CONNS_LIST" "$META" <<'EOF'
+    PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$CONNS_LIST" "$META" <<'EOF'
 import sys
+
+from results_table import markdown_table, text_table
 
 tsv, results, conns_list, meta = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
 rows = [line.rstrip("\n").split("\t") for line in open(tsv) if line.strip()]
@@ -272,23 +274,13 @@ for conns in conns_list:
             cells = [status, "-", "-", "-", "-", "-", "-", "-"]
         table.append([server, "{:,}".format(int(conns))] + cells + [note])
 
-widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
 right = {1, 2, 3, 4, 5, 6, 7, 8, 9}
-def fmt(cells):
-    return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                     for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-print(fmt(head))
-print(fmt(["-" * w for w in widths]))
-for t in table:
-    print(fmt(t))
+print(text_table(head, table, right))
 
 with open(results + "/models.md", "w") as md:
     md.write("# sockkit models vs anchors: echo, 64-byte ping-pong\n\n")
     md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write("| " + " | ".join(head) + " |\n")
-    md.write("|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|\n")
-    for t in table:
-        md.write("| " + " | ".join(c.replace("|", "/") for c in t) + " |\n")
+    md.write(markdown_table(head, table, right))
 
 with open(results + "/models.dat", "w") as dat:
     dat.write("# echo, 64-byte ping-pong: round trips/s and p99 latency (µs) per server;\n")

@@ -491,8 +491,10 @@ measure_all() {
 
 # report: the table and the targets on stdout, transfer.md and transfer.dat.
 report() {
-    python3 - "$TSV" "$RESULTS" "$SIZE" "$META" "$TRANSFERS" <<'EOF'
+    PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$SIZE" "$META" "$TRANSFERS" <<'EOF'
 import sys
+
+from results_table import markdown_table, text_table
 
 tsv, results, size, meta = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 order = sys.argv[5].split()
@@ -556,10 +558,6 @@ for name in names:
     else:
         table.append([label, status, "-", "-", "-", "-", "-", note])
 
-widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(head)]
-def fmt(cells):
-    return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                     for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
 targets = []
 for name in ("sockkit-upload", "sockkit-download"):
@@ -573,10 +571,7 @@ for name in ("sockkit-upload", "sockkit-download"):
         else:
             targets.append("%s >= %.1fx %s: not measured" % (LABEL[name], want, anchor))
 
-print(fmt(head))
-print(fmt(["-" * w for w in widths]))
-for t in table:
-    print(fmt(t))
+print(text_table(head, table, right))
 if targets:
     print()
     for t in targets:
@@ -585,10 +580,7 @@ if targets:
 with open(results + "/transfer.md", "w") as md:
     md.write("# File transfer on loopback: sockkit (verified) vs nc, socat, iperf3\n\n")
     md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write("| " + " | ".join(head) + " |\n")
-    md.write("|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|\n")
-    for t in table:
-        md.write("| " + " | ".join(c.replace("|", "/") for c in t) + " |\n")
+    md.write(markdown_table(head, table, right))
     if targets:
         md.write("\nTargets (from the issue):\n\n")
         for t in targets:

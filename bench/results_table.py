@@ -1,0 +1,25 @@
+"""Tables of the bench scripts (models.sh, http.sh, chat.sh, transfer.sh):
+the aligned text table they print and the markdown table they write, from
+one header and rows of strings. `right` holds the indexes of the columns
+aligned right (numbers). Imported by the scripts' embedded Python, run with
+PYTHONPATH=bench."""
+
+
+def text_table(head, rows, right):
+    """The table as aligned text: header, a rule of dashes, one line a row."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(head)]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def markdown_table(head, rows, right):
+    """The table in markdown, right-aligned columns marked so; a '|' in a
+    cell becomes '/'."""
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "|".join("---:" if i in right else "---" for i in range(len(head))) + "|"]
+    out += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n"
