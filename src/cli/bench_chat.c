@@ -94,6 +94,7 @@ typedef struct chat_bench {
     /* time */
     bench_batch_clock clock;  /* the time of a batch of I/O callbacks */
     int64_t start_ns, measure_start_ns, phase_end_ns, schedule_start_ns;
+    int64_t measure_cpu_ns;   /* bench_cpu_ns() when the measured time began */
     double ns_per_message;
     /* handles */
     sk_timer phase_timer;
@@ -395,6 +396,7 @@ static void run_end(chat_bench *b)
     int64_t now = bench_clock_ns();
     if (b->phase == PHASE_MEASURE) {
         b->res->elapsed_s = (double)(now - b->measure_start_ns) / 1e9;
+        b->res->cpu_s = (double)(bench_cpu_ns() - b->measure_cpu_ns) / 1e9;
         b->measure_end = b->sent;
     }
     b->phase = PHASE_DONE;
@@ -442,6 +444,7 @@ static void measure_start(chat_bench *b, int64_t now)
 {
     b->phase = PHASE_MEASURE;
     b->measure_start_ns = now;
+    b->measure_cpu_ns = bench_cpu_ns();
     b->measure_first = b->sent;
     b->measure_end = UINT64_MAX;
     b->res->deliveries = 0;

@@ -61,6 +61,7 @@ typedef struct sk_chat_bench_result {
     int conns_open;         /* clients connected */
     double settle_s;        /* connecting + settling, seconds */
     double elapsed_s;       /* the measured time, as it happened */
+    double cpu_s;           /* this process's CPU time (user + system) in it */
     uint64_t messages;      /* messages sent during the measured time */
     uint64_t deliveries;    /* lines received during the measured time */
     uint64_t owed;          /* deliveries owed for the measured messages */

@@ -89,6 +89,7 @@ typedef struct bench {
     /* time */
     bench_batch_clock clock; /* the time of a batch of I/O callbacks */
     int64_t measure_start_ns;
+    int64_t measure_cpu_ns;      /* bench_cpu_ns() when the measured time began */
     int64_t phase_end_ns;  /* when the warmup or the measurement ends */
     int64_t tick_ns;
     uint64_t tick_round_trips;
@@ -466,6 +467,7 @@ static void run_end(bench *b, int64_t now)
 {
     if (b->phase == PHASE_MEASURE) {
         b->res->elapsed_s = (double)(now - b->measure_start_ns) / 1e9;
+        b->res->cpu_s = (double)(bench_cpu_ns() - b->measure_cpu_ns) / 1e9;
         sk_histogram_merge(&b->res->latency, b->recent);
     }
     b->phase = PHASE_DONE;
@@ -476,6 +478,7 @@ static void measure_start(bench *b, int64_t now)
 {
     b->phase = PHASE_MEASURE;
     b->measure_start_ns = b->tick_ns = now;
+    b->measure_cpu_ns = bench_cpu_ns();
     b->tick_round_trips = 0;
     b->res->round_trips = 0;
     sk_histogram_reset(b->recent);

@@ -71,6 +71,7 @@ typedef struct sk_bench_result {
     int conns_open;             /* connections established */
     uint64_t round_trips;       /* replies completed in the measured time */
     double elapsed_s;           /* the measured time, as it happened */
+    double cpu_s;               /* this process's CPU time (user + system) in it */
     uint64_t errors;            /* connections lost to errors during the run */
     uint64_t mismatches;        /* replies that differed from the expected bytes */
     bool interrupted;           /* SIGINT ended the run early */

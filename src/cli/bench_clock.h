@@ -1,5 +1,5 @@
 /* Time for the load engines of `sk bench`: the monotonic clock in
- * nanoseconds, and a clock read once per batch of event-loop callbacks
+ * nanoseconds, the process's CPU time, and a clock read once per batch of event-loop callbacks
  * (the first callback that needs it reads it; a deferred callback forgets
  * it after the batch), so every callback of a batch shares one reading. */
 #ifndef SK_CLI_BENCH_CLOCK_H
@@ -19,6 +19,11 @@ typedef struct bench_batch_clock {
 
 /* CLOCK_MONOTONIC, nanoseconds. */
 int64_t bench_clock_ns(void);
+
+/* CPU time this process has used, user + system (CLOCK_PROCESS_CPUTIME_ID),
+ * nanoseconds: the load generator's own cost, to tell when it, not the
+ * server, sets the rate. */
+int64_t bench_cpu_ns(void);
 
 /* Prepare clk for batches of callbacks on loop. */
 void bench_batch_clock_init(bench_batch_clock *clk, sk_loop *loop);

@@ -265,6 +265,22 @@ static const char *grouped(uint64_t n, char buf[32])
     return buf;
 }
 
+/* The load generator's CPU time over the measured time, percent of one
+ * CPU (0 when nothing was measured). */
+static double cpu_percent(double cpu_s, double elapsed_s)
+{
+    return elapsed_s > 0 ? 100.0 * cpu_s / elapsed_s : 0;
+}
+
+/* The report's line on the load generator's own CPU use: near 100 % it is
+ * the generator's one CPU, not the server, that sets the rate. */
+static void print_client_cpu(double cpu_s, double elapsed_s)
+{
+    double pct = cpu_percent(cpu_s, elapsed_s);
+    printf("  client CPU   %.0f%% of one CPU (%.3f s)%s\n", pct, cpu_s,
+           pct >= 90 ? ": near its limit, so the rate may be the load generator's" : "");
+}
+
 static double us(const sk_histogram *h, double p)
 {
     return (double)sk_histogram_percentile(h, p) / 1000.0;
@@ -316,6 +332,7 @@ static void report_text(const bench_opts *o, const sk_bench_result *r)
     printf("  connections  %d\n", r->conns_open);
     printf("  errors       %llu (reply mismatches %llu)\n", (unsigned long long)r->errors,
            (unsigned long long)r->mismatches);
+    print_client_cpu(r->cpu_s, r->elapsed_s);
 }
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
@@ -343,11 +360,11 @@ static void report_json(const bench_opts *o, const sk_bench_result *r)
     printf(",\"conns\":%d,\"size\":%zu,\"pipeline\":%d,\"rate\":%.15g,\"duration_s\":%.6f,"
            "\"round_trips\":%llu,\"round_trips_per_s\":%.3f,\"mb_per_s\":%.6f,"
            "\"latency_us\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
-           "\"errors\":%llu,\"mismatches\":%llu}\n",
+           "\"errors\":%llu,\"mismatches\":%llu,\"client_cpu_s\":%.6f,\"client_cpu_percent\":%.1f}\n",
            c->conns, c->size, c->pipeline, c->rate, r->elapsed_s,
            (unsigned long long)r->round_trips, s.per_s, s.mb_per_s, us(h, 50), us(h, 90),
            us(h, 99), us(h, 99.9), us(h, 100), (unsigned long long)r->errors,
-           (unsigned long long)r->mismatches);
+           (unsigned long long)r->mismatches, r->cpu_s, cpu_percent(r->cpu_s, r->elapsed_s));
 }
 
 /* ---- the chat workload ------------------------------------------------- */
@@ -406,6 +423,7 @@ static void chat_report_text(const bench_opts *o, const sk_chat_bench_config *c,
            us(h, 50), us(h, 90), us(h, 99), us(h, 99.9), us(h, 100));
     printf("  missing      %s of %s deliveries owed\n", grouped(r->missing, a), grouped(r->owed, b));
     printf("  errors       %llu\n", (unsigned long long)r->errors);
+    print_client_cpu(r->cpu_s, r->elapsed_s);
 }
 
 static void chat_report_json(const bench_opts *o, const sk_chat_bench_config *c,
@@ -418,12 +436,12 @@ static void chat_report_json(const bench_opts *o, const sk_chat_bench_config *c,
            "\"settle_s\":%.6f,\"duration_s\":%.6f,\"messages\":%llu,\"deliveries\":%llu,"
            "\"deliveries_per_s\":%.3f,\"owed\":%llu,\"missing\":%llu,"
            "\"latency_us\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},"
-           "\"errors\":%llu}\n",
+           "\"errors\":%llu,\"client_cpu_s\":%.6f,\"client_cpu_percent\":%.1f}\n",
            c->conns, c->size, c->rate, c->rate > 0 ? 0 : c->window, c->no_echo ? "true" : "false",
            r->settle_s, r->elapsed_s, (unsigned long long)r->messages,
            (unsigned long long)r->deliveries, chat_per_s(r), (unsigned long long)r->owed,
            (unsigned long long)r->missing, us(h, 50), us(h, 90), us(h, 99), us(h, 99.9),
-           us(h, 100), (unsigned long long)r->errors);
+           us(h, 100), (unsigned long long)r->errors, r->cpu_s, cpu_percent(r->cpu_s, r->elapsed_s));
 }
 
 static int chat_main(const bench_opts *o)

@@ -15,7 +15,8 @@ import unittest
 from skharness import Server, bench_report, run_sk
 
 JSON_KEYS = {"endpoint", "conns", "size", "pipeline", "rate", "duration_s", "round_trips",
-             "round_trips_per_s", "mb_per_s", "latency_us", "errors", "mismatches"}
+             "round_trips_per_s", "mb_per_s", "latency_us", "errors", "mismatches",
+             "client_cpu_s", "client_cpu_percent"}
 
 
 def bench(*args, timeout=60):
@@ -123,6 +124,12 @@ class BenchTest(unittest.TestCase):
         self.assertGreater(report["duration_s"], 0.9)
         self.assertGreater(report["round_trips_per_s"], 0)
         self.assertGreater(report["mb_per_s"], 0)
+        # the load generator's own CPU in the measured second: some, and no
+        # more than one CPU's worth (it is one thread)
+        self.assertGreater(report["client_cpu_s"], 0)
+        self.assertLessEqual(report["client_cpu_s"], report["duration_s"] * 1.05 + 0.01)
+        self.assertAlmostEqual(report["client_cpu_percent"],
+                               100 * report["client_cpu_s"] / report["duration_s"], delta=0.2)
 
     def test_text_report(self):
         with Server("echo=tcp:127.0.0.1:0") as srv:
@@ -132,7 +139,7 @@ class BenchTest(unittest.TestCase):
         out = r.stdout.decode()
         for word in ("round trips", "round trips/s", "MB/s", "request + reply bytes",
                      "p50", "p90", "p99", "p99.9", "max", "\u00b5s", "connections  4",
-                     "errors       0"):
+                     "errors       0", "client CPU", "% of one CPU"):
             self.assertIn(word, out)
         self.assertEqual(r.stderr, b"")  # not a terminal: no progress line
 

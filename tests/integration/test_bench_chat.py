@@ -12,7 +12,7 @@ from skharness import Server, bench_report, run_sk
 
 KEYS = {"workload", "endpoint", "conns", "size", "rate", "window", "no_echo", "settle_s",
         "duration_s", "messages", "deliveries", "deliveries_per_s", "owed", "missing",
-        "latency_us", "errors"}
+        "latency_us", "errors", "client_cpu_s", "client_cpu_percent"}
 
 
 def chat_bench(testcase, endpoint, *args):
@@ -25,6 +25,10 @@ def chat_bench(testcase, endpoint, *args):
     testcase.assertGreater(report["deliveries_per_s"], 0)
     testcase.assertEqual(report["missing"], 0)
     testcase.assertEqual(report["errors"], 0)
+    # the load generator's own CPU over the measured time: one thread, so at
+    # most that time (and a little for the clock reads' granularity)
+    testcase.assertGreaterEqual(report["client_cpu_s"], 0)
+    testcase.assertLessEqual(report["client_cpu_s"], report["duration_s"] * 1.05 + 0.01)
     return report
 
 
