@@ -65,6 +65,14 @@ typedef struct sk_service {
      * Optional (sk_conn_wake returns -EOPNOTSUPP without it).
      * Return 0 to go on, a negative errno to close the connection. */
     int (*on_wake)(sk_conn *c, void *state);
+
+    /* The process stops serving: the server shuts down (after its
+     * connections closed and its threads ended), or a process of the fork
+     * or prefork model is about to exit. Called with the service's context,
+     * once per service per serving process; may block to finish work that
+     * outlives the service's connections (exec: commands still in their
+     * SIGTERM grace period), best bounded in time. Optional. */
+    void (*on_stop)(void *context);
 } sk_service;
 
 /* Queued output at or below which on_drain is called, bytes. */

@@ -85,7 +85,9 @@ int sk_proc_spawn(sk_server *srv, sk_proc *p, int (*body)(sk_proc *p, void *arg)
         return -errno;
     if (pid == 0) {
         child_prepare(srv, p, parent, keep_listeners);
-        _exit(body(p, arg)); /* never the parent's exit path or atexit handlers */
+        int status = body(p, arg);
+        sk_server_stop_services(srv); /* what outlives connections, in this process */
+        _exit(status); /* never the parent's exit path or atexit handlers */
     }
     pthread_mutex_lock(&srv->lock);
     p->pid = pid;

@@ -239,6 +239,18 @@ void sk_server_refuse(sk_listener *l, sk_sock *client)
                    l->service->name, l->name, peer, l->server->cfg.max_conns, n);
 }
 
+void sk_server_stop_services(sk_server *srv)
+{
+    for (size_t i = 0; i < srv->nlisteners; i++) {
+        const sk_service *svc = srv->listeners[i].service;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = srv->listeners[j].service == svc;
+        if (!seen && svc->on_stop)
+            svc->on_stop(svc->context);
+    }
+}
+
 int sk_server_shutdown(sk_server *srv, int grace_ms)
 {
     if (srv->stopped)
@@ -250,6 +262,8 @@ int sk_server_shutdown(sk_server *srv, int grace_ms)
         sk_sock_close(&srv->listeners[i].sock);
         sk_listener_close_reuseport(&srv->listeners[i]);
     }
+    if (srv->started)
+        sk_server_stop_services(srv);
     if (forced > 0)
         sk_server_logf(srv, SK_LOG_INFO, "shutdown: closed %d connection%s after the grace period",
                        forced, forced == 1 ? "" : "s");

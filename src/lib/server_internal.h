@@ -12,6 +12,10 @@
 #include "sockkit/sock.h"
 
 /* One open listener: a service bound to an address. */
+/* Call on_stop of every distinct service of srv's listeners (service.h),
+ * in this process. */
+void sk_server_stop_services(sk_server *srv);
+
 typedef struct sk_listener {
     sk_server *server;
     const sk_service *service;

@@ -4,9 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "exec_env.h"
 #include "exec_service.h"
+
+static int64_t config_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int sk_exec_config_init(sk_exec_config *cfg, const char *token_file, char *const *envp,
                         char *err, size_t errlen)
@@ -16,7 +24,8 @@ int sk_exec_config_init(sk_exec_config *cfg, const char *token_file, char *const
     int rc = sk_exec_token_read(token_file, &cfg->token, err, errlen);
     if (rc < 0)
         return rc;
-    rc = sk_exec_limiter_init(&cfg->limiter);
+    cfg->ending = calloc(1, sizeof *cfg->ending);
+    rc = cfg->ending ? sk_exec_limiter_init(&cfg->limiter) : -ENOMEM;
     if (rc == 0) {
         rc = sk_exec_env_base(envp, &cfg->base_env);
         if (rc < 0)
@@ -25,8 +34,23 @@ int sk_exec_config_init(sk_exec_config *cfg, const char *token_file, char *const
     if (rc < 0) {
         snprintf(err, errlen, "%s", strerror(-rc));
         sk_exec_token_clear(&cfg->token);
+        free(cfg->ending);
+        cfg->ending = NULL;
     }
     return rc;
+}
+
+bool sk_exec_config_wait_endings(const sk_exec_config *cfg)
+{
+    if (!cfg->ending)
+        return true;
+    int64_t until = config_now_ms() + cfg->grace_ms + 2000;
+    while (atomic_load(cfg->ending) > 0) {
+        if (config_now_ms() >= until)
+            return false;
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+    }
+    return true;
 }
 
 int sk_exec_config_allow(sk_exec_config *cfg, const char *command)
@@ -53,6 +77,12 @@ bool sk_exec_config_allowed(const sk_exec_config *cfg, const char *argv0)
 
 void sk_exec_config_free(sk_exec_config *cfg)
 {
+    if (cfg->ending) {
+        if (!sk_exec_config_wait_endings(cfg))
+            return; /* a pump thread still uses it: left to the process's exit */
+        free(cfg->ending);
+        cfg->ending = NULL;
+    }
     if (cfg->base_env) {
         sk_exec_env_free(cfg->base_env);
         sk_exec_limiter_destroy(&cfg->limiter);

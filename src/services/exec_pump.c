@@ -239,5 +239,6 @@ void *exec_pump_main(void *arg)
         end_command(s);
     }
     exec_audit_log(s);
+    exec_session_pump_done(s);
     return NULL;
 }

@@ -391,6 +391,15 @@ static void exec_on_close(sk_conn *c, void *state)
     free(s->frame);
 }
 
+/* The server stops (or a fork/prefork process exits): commands whose
+ * connections closed may still be in their grace period; wait for them. */
+static void exec_on_stop(void *context)
+{
+    const sk_exec_config *cfg = context;
+    if (cfg && !sk_exec_config_wait_endings(cfg))
+        sk_exec_logf(cfg, SK_LOG_ERROR, "exec: commands still ending at shutdown");
+}
+
 const sk_service sk_service_exec = {
     .name = "exec",
     .transports = SK_SERVICE_STREAM,
@@ -401,4 +410,5 @@ const sk_service sk_service_exec = {
     .on_close = exec_on_close,
     .on_drain = exec_on_drain,
     .on_wake = exec_on_wake,
+    .on_stop = exec_on_stop,
 };

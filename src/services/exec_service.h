@@ -12,6 +12,7 @@
 #ifndef SK_EXEC_SERVICE_H
 #define SK_EXEC_SERVICE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -35,6 +36,10 @@ typedef struct sk_exec_config {
     sk_log_fn log;        /* the audit log; NULL: none */
     void *log_user;
     sk_exec_limiter limiter;
+    atomic_int *ending;   /* commands still ending after their connection
+                             closed (SIGTERM sent, the grace period running),
+                             each owned by its pump thread; NULL: on_close
+                             waits for them instead */
 } sk_exec_config;
 
 /* Read the token file and the server's environment (envp, e.g. environ).
@@ -49,7 +54,14 @@ int sk_exec_config_allow(sk_exec_config *cfg, const char *command);
 /* Whether argv0 may run (always, without an allow list). */
 bool sk_exec_config_allowed(const sk_exec_config *cfg, const char *argv0);
 
-/* Free the config and wipe the token. Safe on a failed or freed config. */
+/* Wait until the commands whose connections closed have ended (each is
+ * SIGKILLed at the end of its grace period, so at most grace_ms + 2 s).
+ * Returns true when none is left. The service's on_stop. */
+bool sk_exec_config_wait_endings(const sk_exec_config *cfg);
+
+/* Free the config and wipe the token, once sk_exec_config_wait_endings says
+ * no command is left (else the config stays allocated for the threads
+ * still using it). Safe on a failed or freed config. */
 void sk_exec_config_free(sk_exec_config *cfg);
 
 /* Log one line through cfg->log (printf format). */

@@ -100,13 +100,41 @@ void exec_session_kick(exec_session *s)
 
 void exec_session_stop(exec_session *s)
 {
+    pthread_t thread = s->thread;
+    atomic_int *ending = s->cfg->ending;
     pthread_mutex_lock(&s->mu);
     s->conn = NULL;
     s->stop = true;
     pthread_mutex_unlock(&s->mu);
     exec_session_kick(s);
-    pthread_join(s->thread, NULL);
+    bool done = true;
+    if (ending) {
+        atomic_fetch_add(ending, 1);
+        pthread_mutex_lock(&s->mu);
+        done = s->pump_done;
+        s->owner_gone = !done;
+        pthread_mutex_unlock(&s->mu);
+        if (!done) {
+            pthread_detach(thread); /* s belongs to the pump thread now */
+            return;
+        }
+        atomic_fetch_sub(ending, 1);
+    }
+    pthread_join(thread, NULL);
     session_free(s);
+}
+
+void exec_session_pump_done(exec_session *s)
+{
+    atomic_int *ending = s->cfg->ending;
+    pthread_mutex_lock(&s->mu);
+    s->pump_done = true;
+    bool mine = s->owner_gone;
+    pthread_mutex_unlock(&s->mu);
+    if (mine) {
+        session_free(s);
+        atomic_fetch_sub(ending, 1);
+    }
 }
 
 void exec_session_post_wake(exec_session *s)

@@ -37,6 +37,8 @@ typedef struct exec_session {
     bool wake_posted;     /* a wake is on its way to the connection's thread */
     int pump_wake;        /* eventfd: the connection's thread → the pump */
     pthread_t thread;
+    bool pump_done;       /* the pump thread has finished its work */
+    bool owner_gone;      /* exec_session_stop left the session to the pump */
 
     sk_exec_child child;  /* its fds and `exited`: the pump thread's alone */
     sk_exec_ring out, err, in;
@@ -69,10 +71,18 @@ int exec_session_start(const sk_exec_config *cfg, sk_conn *c, const char *progra
                        char *const *argv, char *const *envp, const char *cwd,
                        uint32_t timeout_ms, exec_session **out);
 
-/* From on_close: no wakes from now on; end the command (its process
- * group: SIGTERM, SIGKILL after the grace period), reap it, join the pump
- * thread and free the session. */
+/* From on_close: no wakes from now on; the pump thread ends the command
+ * (its process group: SIGTERM, SIGKILL after the grace period), reaps it
+ * and frees the session, counted in cfg->ending meanwhile. Returns at
+ * once: a command that ignores SIGTERM does not hold the connection's
+ * thread (in an event model, every connection of its reactor) for the
+ * grace period. With cfg->ending NULL it waits for the pump thread and
+ * frees the session itself. */
 void exec_session_stop(exec_session *s);
+
+/* The pump thread's last call: frees the session when exec_session_stop
+ * has already left it to this thread. */
+void exec_session_pump_done(exec_session *s);
 
 /* The connection's thread: a wake arrived (a new one may be posted). */
 void exec_session_woken(exec_session *s);

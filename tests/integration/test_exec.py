@@ -448,6 +448,58 @@ class EndTests(ExecCase):
             for f in (client.stdin, client.stdout, client.stderr):
                 f.close()
 
+    def start_term_ignoring(self):
+        """A client running a command that ignores SIGTERM; returns (client,
+        the command's pid = its process group)."""
+        client = subprocess.Popen([SK_BIN, "exec", self.endpoint(), "--token-file", self.token,
+                                   "--", "sh", "-c", "trap '' TERM; echo $$; exec sleep 100"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        line = client.stdout.readline()
+        self.assertTrue(line.strip().isdigit(), line)
+        return client, int(line)
+
+    def close_client(self, client):
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+        for f in (client.stdin, client.stdout, client.stderr):
+            f.close()
+
+    def test_command_ignoring_sigterm_does_not_hold_other_clients(self):
+        # The gone client's command sits in its 2 s grace period (it ignores
+        # SIGTERM) while other clients are served at once; SIGKILL ends it.
+        client, pgid = self.start_term_ignoring()
+        try:
+            client.kill()
+            client.wait(timeout=10)
+            time.sleep(0.2)  # the server has seen the close and sent SIGTERM
+            start = time.monotonic()
+            r = self.sk_exec("echo", "hi", timeout=30)
+            took = time.monotonic() - start
+            self.assertEqual((r.returncode, r.stdout), (0, b"hi\n"), r.stderr)
+            self.assertLess(took, 1.0, "served only after the other command's grace period")
+            self.assertTrue(group_members(pgid), "ended before its grace period")
+            self.assertTrue(wait_for(lambda: not group_members(pgid), timeout=10),
+                            "left running: %s" % group_members(pgid))
+            self.assertTrue(wait_for(lambda: "(client gone)" in self.server.log(), timeout=5))
+        finally:
+            self.close_client(client)
+
+    def test_server_stop_waits_for_ending_commands(self):
+        # SIGTERM to the server while a gone client's command ignores
+        # SIGTERM: the server still SIGKILLs it before it exits.
+        client, pgid = self.start_term_ignoring()
+        try:
+            client.kill()
+            client.wait(timeout=10)
+            time.sleep(0.2)
+            self.server.signal(signal.SIGTERM)
+            self.server.wait(timeout=20)
+            self.assertFalse(group_members(pgid), "left running: %s" % group_members(pgid))
+        finally:
+            self.close_client(client)
+
     def test_server_stop_ends_commands(self):
         client = subprocess.Popen([SK_BIN, "exec", self.endpoint(), "--token-file", self.token,
                                    "-n", "--", "sleep", "100"],
@@ -466,6 +518,27 @@ class EndTests(ExecCase):
                 client.wait()
             client.stdout.close()
             client.stderr.close()
+
+
+class ForkEndTests(ExecCase):
+    """The fork model: the connection's process ends its commands (SIGKILL
+    after the grace period) before it exits."""
+    model = "fork"
+
+    start_term_ignoring = EndTests.start_term_ignoring
+    close_client = EndTests.close_client
+
+    def test_command_ignoring_sigterm_is_killed_after_the_grace_period(self):
+        client, pgid = self.start_term_ignoring()
+        try:
+            client.kill()
+            client.wait(timeout=10)
+            self.assertTrue(wait_for(lambda: not group_members(pgid), timeout=10),
+                            "left running: %s" % group_members(pgid))
+            r = self.sk_exec("echo", "hi", timeout=30)
+            self.assertEqual((r.returncode, r.stdout), (0, b"hi\n"), r.stderr)
+        finally:
+            self.close_client(client)
 
 
 class StartupTests(unittest.TestCase):
