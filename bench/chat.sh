@@ -59,7 +59,6 @@ WINDOWS=${CHAT_WINDOWS:-"32 128 256"}
 MODELS=${CHAT_SERVERS:-"epoll reactors"}
 WIDE=${CHAT_WIDE-10000}
 NCAT_PROBE_MAX=${CHAT_NCAT_MAX:-1100} # past FD_SETSIZE (1024)
-ANCHORS=$BUILD/bench-anchors
 FLOOR=${CHAT_FLOOR-1}
 
 bench_traps bench_cleanup
@@ -67,17 +66,7 @@ bench_traps bench_cleanup
 build_all() {
     bench_build_sk chat.sh
     [ -x "$SK" ] || { say "chat.sh: $SK not found"; exit 1; }
-    if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -x "$ANCHORS/chat_floor" ]; then
-        say "== building the anchors into $ANCHORS"
-        sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
-            say "chat.sh: some anchors did not build (reported as n/a)"
-    fi
-}
-
-# free_port: a TCP port nobody listens on now (for ncat, which cannot
-# listen on port 0 and tell).
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    bench_build_anchors chat.sh chat_floor
 }
 
 # start_server NAME LOGPREFIX: start a server (sk model or ncat); sets
@@ -103,7 +92,7 @@ start_server() {
         bench_start "$log" "$ANCHORS/chat_floor" 0 ;;
     ncat)
         command -v ncat >/dev/null 2>&1 || { BENCH_REASON="ncat not installed"; return 1; }
-        port=$(free_port)
+        port=$(bench_free_port) # ncat cannot listen on port 0 and tell
         setsid "${SERVER_PIN[@]}" ncat -l --chat --max-conns 100000 127.0.0.1 "$port" \
             >"$log.out" 2>"$log.err" </dev/null &
         BENCH_PID=$!
@@ -207,7 +196,7 @@ report() {
     PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
 import sys
 
-from results_table import markdown_table, text_table
+from results_table import markdown_document, text_table
 
 tsv, results, meta = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
@@ -239,9 +228,7 @@ for r in ratios:
     print("best closed loop, " + r)
 
 with open(results + "/chat.md", "w") as md:
-    md.write("# Chat fan-out: sk serve chat vs ncat --chat\n\n")
-    md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write(markdown_table(head, table, right))
+    md.write(markdown_document("Chat fan-out: sk serve chat vs ncat --chat", meta, head, table, right))
     if ratios:
         md.write("\nBest closed-loop rate at ncat's largest room:\n\n")
         for r in ratios:

@@ -45,15 +45,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$ROOT/bench/lib.sh"
 
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+bench_paths http
 DURATION=${BENCH_DURATION:-10}
 REPEAT=${BENCH_REPEAT:-3}
 PARTS=${BENCH_PARTS:-"1 2"}
-RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
-SK=$BUILD/sk
-LOGS=$BUILD/bench-logs/http
-ANCHORS=$BUILD/bench-anchors
 # TIMED: time(1) writing wrk's user and system CPU seconds and its wall
 # time to a file (Debian's time package; without it, no figure).
 TIMED=()
@@ -73,23 +68,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-say() { printf '%s\n' "$*" >&2; }
-
 build_all() {
-    if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-        say "== building sockkit into $BUILD"
-        if ! make -C "$ROOT" build BUILD="$BUILD" >&2; then
-            [ -x "$SK" ] || { say "http.sh: build failed and no $SK"; exit 1; }
-            say "http.sh: WARNING: build failed; using the existing $SK"
-        fi
-    fi
+    bench_build_sk http.sh
     [ -x "$SK" ] || { say "http.sh: $SK not found"; exit 1; }
     command -v wrk >/dev/null 2>&1 || { say "http.sh: wrk not found (apt-get install wrk)"; exit 1; }
-    if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -x "$ANCHORS/http_floor" ]; then
-        say "== building the anchors into $ANCHORS"
-        sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
-            say "http.sh: some anchors did not build (reported as n/a)"
-    fi
+    bench_build_anchors http.sh http_floor
 }
 
 # The document root: 1k.bin and 1m.bin (random bytes).
@@ -97,11 +80,6 @@ make_docroot() {
     mkdir -p "$WORK/www"
     head -c 1024 /dev/urandom >"$WORK/www/1k.bin"
     head -c 1048576 /dev/urandom >"$WORK/www/1m.bin"
-}
-
-# free_port: an unused TCP port on 127.0.0.1 (the kernel's pick).
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # nginx_conf WORKERS PORT DIR: a configuration in DIR/nginx.conf.
@@ -175,7 +153,7 @@ start_server() {
     lighttpd | nginx | nginx2)
         command -v "${name%2}" >/dev/null 2>&1 ||
             { BENCH_REASON="${name%2} not installed"; return 1; }
-        port=$(free_port)
+        port=$(bench_free_port)
         dir=$WORK/$name-$port
         case $name in
         lighttpd)
@@ -330,7 +308,7 @@ report() {
     PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$META" <<'EOF'
 import statistics, sys
 
-from results_table import markdown_table, text_table
+from results_table import markdown_document, text_table
 
 tsv, results, meta = sys.argv[1:4]
 rows = [l.rstrip("\n").split("\t") for l in open(tsv) if l.strip()]
@@ -403,9 +381,7 @@ right = {3, 4, 5, 6, 7, 8, 9, 10, 11}
 print(text_table(head, table, right))
 
 with open(results + "/http.md", "w") as md:
-    md.write("# sk serve http vs lighttpd and nginx: static files over keep-alive\n\n")
-    md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write(markdown_table(head, table, right))
+    md.write(markdown_document("sk serve http vs lighttpd and nginx: static files over keep-alive", meta, head, table, right))
 with open(results + "/http.dat", "w") as dat:
     dat.write("# part server workload median_requests_per_s median_p99_us median_cpu_us_per_request"
               " runs (bench/http.sh)\n")

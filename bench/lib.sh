@@ -22,14 +22,16 @@ BENCH_PIN_NOTE=""
 
 # bench_paths NAME: the paths of bench/NAME.sh, from ROOT (the repository,
 # set by the script) and the environment: BUILD (sockkit's build directory,
-# absolute; default build), SK ($BUILD/sk), LOGS ($BUILD/bench-logs/NAME)
-# and RESULTS (BENCH_RESULTS, default bench/results).
+# absolute; default build), SK ($BUILD/sk), LOGS ($BUILD/bench-logs/NAME),
+# RESULTS (BENCH_RESULTS, default bench/results) and ANCHORS
+# ($BUILD/bench-anchors, where bench_build_anchors puts them).
 bench_paths() {
     BUILD=${BUILD:-build}
     case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
     SK=$BUILD/sk
     LOGS=$BUILD/bench-logs/$1
     RESULTS=${BENCH_RESULTS:-$ROOT/bench/results}
+    ANCHORS=$BUILD/bench-anchors
 }
 
 # say TEXT...: a line on stderr (progress and notes; stdout is the table).
@@ -55,6 +57,24 @@ bench_build_sk() {
         [ -x "$SK" ] || { say "$1: build failed and no $SK"; exit 1; }
         say "$1: WARNING: build failed; using the existing $SK"
     fi
+}
+
+# bench_build_anchors SCRIPT NEEDED: build the C anchors and floors into
+# ANCHORS (bench/anchors/build.sh), unless BENCH_NO_BUILD=1 and
+# ANCHORS/NEEDED is there already. One that does not build is the script's
+# to report (n/a); SCRIPT names it in the message.
+bench_build_anchors() {
+    [ "${BENCH_NO_BUILD:-0}" = 1 ] && [ -x "$ANCHORS/$2" ] && return 0
+    say "== building the anchors into $ANCHORS"
+    sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
+        say "$1: some anchors did not build (reported as n/a)"
+}
+
+# bench_free_port: a TCP port on 127.0.0.1 that nobody listens on now (the
+# kernel's pick), for a server that cannot listen on port 0 and say which
+# port it got.
+bench_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # bench_run_child CMD...: run CMD (a load generator or client, bounded by

@@ -48,7 +48,6 @@ CONNS_LIST=${BENCH_CONNS:-"50 1000"}
 SERVERS=${BENCH_SERVERS:-"thread fork prefork pool select poll epoll reactors uring libuv libevent raw-epoll asyncio socketserver"}
 SIZE=64
 SELECT_LIMIT=1024 # FD_SETSIZE
-ANCHORS=$BUILD/bench-anchors
 # TIMED: time(1) writing the load generator's user and system CPU seconds
 # and its wall time to a file (Debian's time package; without it, no figure).
 TIMED=()
@@ -58,11 +57,7 @@ bench_traps bench_cleanup
 
 build_all() {
     bench_build_sk models.sh
-    if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-        say "== building the anchors into $ANCHORS"
-        sh "$ROOT/bench/anchors/build.sh" "$ANCHORS" >&2 ||
-            say "models.sh: some anchors did not build (reported as n/a)"
-    fi
+    bench_build_anchors models.sh epoll_echo
     [ -x "$SK" ] || { say "models.sh: $SK not found"; exit 1; }
 }
 
@@ -218,7 +213,7 @@ report() {
     PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$CONNS_LIST" "$META" <<'EOF'
 import sys
 
-from results_table import markdown_table, text_table
+from results_table import markdown_document, text_table
 
 tsv, results, conns_list, meta = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4]
 rows = [line.rstrip("\n").split("\t") for line in open(tsv) if line.strip()]
@@ -278,9 +273,7 @@ right = {1, 2, 3, 4, 5, 6, 7, 8, 9}
 print(text_table(head, table, right))
 
 with open(results + "/models.md", "w") as md:
-    md.write("# sockkit models vs anchors: echo, 64-byte ping-pong\n\n")
-    md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write(markdown_table(head, table, right))
+    md.write(markdown_document("sockkit models vs anchors: echo, 64-byte ping-pong", meta, head, table, right))
 
 with open(results + "/models.dat", "w") as dat:
     dat.write("# echo, 64-byte ping-pong: round trips/s and p99 latency (µs) per server;\n")

@@ -1,5 +1,5 @@
 """Tables of the bench scripts (models.sh, http.sh, chat.sh, transfer.sh):
-the aligned text table they print and the markdown table they write, from
+the aligned text table they print and the markdown file they write, from
 one header and rows of strings. `right` holds the indexes of the columns
 aligned right (numbers). Imported by the scripts' embedded Python, run with
 PYTHONPATH=bench."""
@@ -14,6 +14,14 @@ def text_table(head, rows, right):
                          for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def markdown_document(title, meta, head, rows, right):
+    """A results file: '# title', the run's description (meta, whose
+    literal "\\n" pairs, as the scripts pass it, become line breaks), then
+    the table."""
+    return "# %s\n\n%s\n\n%s" % (title, meta.replace("\\n", "\n"),
+                                   markdown_table(head, rows, right))
 
 
 def markdown_table(head, rows, right):

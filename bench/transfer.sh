@@ -494,7 +494,7 @@ report() {
     PYTHONPATH="$ROOT/bench" python3 - "$TSV" "$RESULTS" "$SIZE" "$META" "$TRANSFERS" <<'EOF'
 import sys
 
-from results_table import markdown_table, text_table
+from results_table import markdown_document, text_table
 
 tsv, results, size, meta = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 order = sys.argv[5].split()
@@ -578,9 +578,7 @@ if targets:
         print("target: " + t)
 
 with open(results + "/transfer.md", "w") as md:
-    md.write("# File transfer on loopback: sockkit (verified) vs nc, socat, iperf3\n\n")
-    md.write(meta.replace("\\n", "\n") + "\n\n")
-    md.write(markdown_table(head, table, right))
+    md.write(markdown_document("File transfer on loopback: sockkit (verified) vs nc, socat, iperf3", meta, head, table, right))
     if targets:
         md.write("\nTargets (from the issue):\n\n")
         for t in targets:

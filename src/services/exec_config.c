@@ -7,14 +7,8 @@
 #include <time.h>
 
 #include "exec_env.h"
+#include "exec_session.h"
 #include "exec_service.h"
-
-static int64_t config_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int sk_exec_config_init(sk_exec_config *cfg, const char *token_file, char *const *envp,
                         char *err, size_t errlen)
@@ -44,9 +38,9 @@ bool sk_exec_config_wait_endings(const sk_exec_config *cfg)
 {
     if (!cfg->ending)
         return true;
-    int64_t until = config_now_ms() + cfg->grace_ms + 2000;
+    int64_t until = exec_now_ms() + cfg->grace_ms + 2000;
     while (atomic_load(cfg->ending) > 0) {
-        if (config_now_ms() >= until)
+        if (exec_now_ms() >= until)
             return false;
         nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
     }

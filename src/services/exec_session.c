@@ -107,18 +107,17 @@ void exec_session_stop(exec_session *s)
     s->stop = true;
     pthread_mutex_unlock(&s->mu);
     exec_session_kick(s);
-    bool done = true;
     if (ending) {
-        atomic_fetch_add(ending, 1);
         pthread_mutex_lock(&s->mu);
-        done = s->pump_done;
-        s->owner_gone = !done;
+        s->owner_gone = !s->pump_done;
+        if (s->owner_gone) /* counted before the pump can see it, and uncount it */
+            atomic_fetch_add(ending, 1);
+        bool gone = s->owner_gone;
         pthread_mutex_unlock(&s->mu);
-        if (!done) {
+        if (gone) {
             pthread_detach(thread); /* s belongs to the pump thread now */
             return;
         }
-        atomic_fetch_sub(ending, 1);
     }
     pthread_join(thread, NULL);
     session_free(s);
